@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import scalar from '@scalar/fastify-api-reference';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { AppDeps } from './core/context.js';
+import { registerAuthHooks } from './core/http/auth-hooks.js';
+import { registerErrorHandling } from './core/http/error-handler.js';
+import { registerIdempotency } from './core/http/idempotency.js';
+import { authRoutes } from './features/auth/routes.js';
+import { botRoutes } from './features/bots/routes.js';
+import { promptRoutes } from './features/prompts/routes.js';
+import { systemRoutes } from './features/system/routes.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
+
+export interface BuildAppOptions {
+  logger?: boolean;
+}
+
+/** Builds the HTTP app: one error model, auth, idempotency and OpenAPI for every feature's routes. */
+export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.logger === false ? undefined : (deps.log as FastifyBaseLogger),
+    trustProxy: deps.config.TRUST_PROXY,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomBytes(12).toString('hex')}`;
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  registerErrorHandling(app);
+  registerAuthHooks(app, deps);
+  registerIdempotency(app, deps);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'sinth API',
+        version: '1.0.0',
+        description: 'One API for AI communications: bots, prompts, conversations, knowledge, SMS and voice. Errors share one shape: {"error": {type, code, message, param?, request_id}}.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'api-key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKeyParam: { type: 'apiKey', in: 'query', name: 'api_key' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  await app.register(systemRoutes(deps));
+  await app.register(authRoutes(deps));
+  await app.register(botRoutes(deps));
+  await app.register(promptRoutes(deps));
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', withDefaultFonts: false, telemetry: false } as Record<string, unknown> });
+  return app;
+}

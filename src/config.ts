@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'on', 'yes'].includes(v));
+
+const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every environment variable the server reads, parsed once at start. */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: optionalUrl,
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  SECRET_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: bool(false),
+
+  LLM_PROVIDER: z.enum(['openai-compatible', 'anthropic', 'builtin']).optional(),
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_MODEL: z.string().min(1).optional(),
+  EMBEDDING_MODEL: z.string().min(1).optional(),
+
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex characters').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_API_BASE_URL: optionalUrl,
+  SINCH_APPLICATION_KEY: z.string().min(1).optional(),
+  SINCH_APPLICATION_SECRET: z.string().min(1).optional(),
+  SINCH_VOICE_REGION: z.string().min(1).optional(),
+  SINCH_VOICE_BASE_URL: optionalUrl,
+  SINCH_SMS_SERVICE_PLAN_ID: z.string().min(1).optional(),
+  SINCH_SMS_API_TOKEN: z.string().min(1).optional(),
+  SINCH_SMS_REGION: z.string().min(1).optional(),
+  SINCH_SMS_BASE_URL: optionalUrl,
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_API_BASE_URL: optionalUrl,
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  EMAIL_FROM: z.string().min(3).default('sinth <no-reply@localhost>'),
+
+  ALLOW_PRIVATE_URLS: bool(false),
+  RATE_LIMITS: bool(true),
+  /** Requests a minute per API key, and per IP on endpoints that take no key. */
+  RATE_LIMIT_PER_KEY: positiveInt(600),
+  RATE_LIMIT_PER_IP: positiveInt(120),
+  /** Failed logins per email (and per IP, ×4) in 15 minutes before login is throttled. */
+  LOGIN_MAX_FAILURES: positiveInt(5),
+  /** Bots created without an account per IP per hour. */
+  TRIAL_BOTS_PER_IP_PER_HOUR: positiveInt(5),
+  SESSION_TTL_MINUTES: positiveInt(720),
+  /** How long a soft-deleted bot waits before its data is erased by the erase job. */
+  BOT_ERASE_DELAY_MINUTES: z.coerce.number().int().min(0).default(0),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { SECRET_KEY: string; DATA_DIR: string };
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses the environment. A bad value throws a ConfigError naming each bad variable, so the start
+ * stops with a message an operator can act on. `SECRET_KEY` is generated into DATA_DIR once when unset.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(
+    Object.keys(ConfigSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
+  );
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const dataDir = resolve(parsed.data.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  return { ...parsed.data, DATA_DIR: dataDir, SECRET_KEY: parsed.data.SECRET_KEY ?? readOrCreateSecret(dataDir) };
+}
+
+function readOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) {
+    const value = readFileSync(file, 'utf8').trim();
+    if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new ConfigError(`SECRET_KEY: ${file} does not hold 64 hex characters`);
+    return value;
+  }
+  const value = randomBytes(32).toString('hex');
+  // 'wx' fails if another process created it first; then read theirs so both agree.
+  try {
+    writeFileSync(file, value + '\n', { mode: 0o600, flag: 'wx' });
+    return value;
+  } catch {
+    return readFileSync(file, 'utf8').trim();
+  }
+}

@@ -1,0 +1,33 @@
+import type { Transaction } from 'kysely';
+import type { DB } from '../db/schema.js';
+import type { Database } from '../db/database.js';
+import type { ServiceContext } from './context.js';
+import { newId } from './ids.js';
+
+export interface AuditEntry {
+  action: string;
+  objectType?: string;
+  objectId?: string;
+  details?: Record<string, unknown>;
+  /** Defaults to the context's account; set when the row belongs to another (a claimed bot's new owner). */
+  accountId?: string;
+}
+
+/** Writes one audit row. Call it with the transaction that makes the change, so both land or neither does. */
+export async function writeAudit(trx: Transaction<DB> | Database, ctx: ServiceContext, entry: AuditEntry): Promise<void> {
+  await trx
+    .insertInto('audit_logs')
+    .values({
+      id: newId('log'),
+      account_id: entry.accountId ?? ctx.accountId,
+      actor_type: ctx.actor.type,
+      actor_id: ctx.actor.id,
+      action: entry.action,
+      object_type: entry.objectType ?? null,
+      object_id: entry.objectId ?? null,
+      request_id: ctx.requestId,
+      ip: ctx.ip,
+      details: entry.details ? JSON.stringify(entry.details) : null,
+    })
+    .execute();
+}

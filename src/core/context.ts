@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { JobQueue } from '../jobs/queue.js';
+
+/** What the process provides to every service call: built once at start. */
+export interface AppDeps {
+  db: Database;
+  config: Config;
+  jobs: JobQueue;
+  log: Logger;
+}
+
+export type ActorType = 'key' | 'session' | 'anonymous' | 'system';
+
+export interface Actor {
+  type: ActorType;
+  /** The key id for keys and sessions; null for anonymous and system actors. */
+  id: string | null;
+}
+
+/** The caller's key after authentication. */
+export interface AuthKey {
+  id: string;
+  accountId: string;
+  kind: 'api' | 'session';
+  scope: 'admin' | 'conversation';
+  botIds: string[] | null;
+  allowedOrigins: string[] | null;
+}
+
+/** Everything a service needs to know about one call: who, for which account, from where. */
+export interface ServiceContext extends AppDeps {
+  accountId: string;
+  actor: Actor;
+  key: AuthKey | null;
+  requestId: string | null;
+  ip: string | null;
+}
+
+/** Context for work the server does on its own (jobs, schedules). */
+export function systemContext(deps: AppDeps, accountId: string): ServiceContext {
+  return { ...deps, accountId, actor: { type: 'system', id: null }, key: null, requestId: null, ip: null };
+}

@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps, AuthKey, ServiceContext } from '../context.js';
+import { authenticateKey } from '../auth/keys.js';
+import { forbidden, RateLimitedError, unauthenticated } from '../errors.js';
+import { hitRateLimit, type RateLimitResult } from '../rate-limit.js';
+
+/**
+ * How a route authenticates:
+ * - `none`: no key (sign-up, login, trying a bot); limited per IP.
+ * - `admin`: an admin key or a dashboard session, in `api-key` or `Authorization: Bearer`.
+ * - `any`: also a conversation key, limited to its bots (what the chat widget may read).
+ * - `conversation`: like `any`, and the key may come as the `api_key` body or query parameter.
+ */
+export type AuthMode = 'none' | 'admin' | 'any' | 'conversation';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    ctx: ServiceContext | null;
+  }
+}
+
+function keyFromHeaders(request: FastifyRequest): string | null {
+  const header = request.headers['api-key'];
+  if (typeof header === 'string' && header.length > 0) return header.trim();
+  const authz = request.headers.authorization;
+  if (authz) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authz);
+    if (!match) throw unauthenticated('The Authorization header must be "Bearer <key>".');
+    return match[1]!;
+  }
+  return null;
+}
+
+function setRateHeaders(reply: FastifyReply, r: RateLimitResult): void {
+  reply.header('ratelimit-limit', String(r.limit));
+  reply.header('ratelimit-remaining', String(r.remaining));
+  reply.header('ratelimit-reset', String(r.resetSeconds));
+}
+
+async function limit(deps: AppDeps, reply: FastifyReply, bucket: string, max: number): Promise<void> {
+  if (!deps.config.RATE_LIMITS) return;
+  const result = await hitRateLimit(deps.db, bucket, 60, max);
+  setRateHeaders(reply, result);
+  if (!result.allowed) throw new RateLimitedError('Too many requests; slow down and retry later.', result.resetSeconds);
+}
+
+/** The request's context; routes that require a key can rely on it being set. */
+export function ctxOf(request: FastifyRequest): ServiceContext {
+  if (!request.ctx) throw unauthenticated('An API key is required.', 'missing_api_key');
+  return request.ctx;
+}
+
+/** A context for endpoints called without a key: the service fills in the account it creates or uses. */
+export function anonymousCtx(deps: AppDeps, request: FastifyRequest): ServiceContext {
+  return { ...deps, accountId: '', actor: { type: 'anonymous', id: null }, key: null, requestId: String(request.id), ip: request.ip };
+}
+
+export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
+  app.decorateRequest('ctx', null);
+
+  const admit = async (request: FastifyRequest, reply: FastifyReply, raw: string, mode: AuthMode) => {
+    const key = await authenticateKey(deps.db, raw);
+    if (mode === 'admin' && key.scope !== 'admin') {
+      throw forbidden('A conversation key can only call the conversation endpoints; use an admin key.');
+    }
+    checkOrigin(key, request.headers.origin);
+    await limit(deps, reply, `key:${key.id}`, deps.config.RATE_LIMIT_PER_KEY);
+    request.ctx = {
+      ...deps,
+      accountId: key.accountId,
+      actor: { type: key.kind === 'session' ? 'session' : 'key', id: key.id },
+      key,
+      requestId: String(request.id),
+      ip: request.ip,
+    };
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    const mode = request.routeOptions.config.auth;
+    if (!mode) return; // docs, health and unknown routes
+    if (mode === 'none') return limit(deps, reply, `ip:${request.ip}`, deps.config.RATE_LIMIT_PER_IP);
+    const raw = keyFromHeaders(request);
+    if (raw) return admit(request, reply, raw, mode);
+    if (mode !== 'conversation') throw unauthenticated('An API key is required: send it in the api-key header.', 'missing_api_key');
+  });
+
+  // Conversation endpoints may carry the key as a parameter, readable only once the body is parsed.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.config.auth !== 'conversation' || request.ctx) return;
+    const fromBody = (request.body as { api_key?: unknown } | undefined)?.api_key;
+    const fromQuery = (request.query as { api_key?: unknown } | undefined)?.api_key;
+    const raw = typeof fromBody === 'string' ? fromBody : typeof fromQuery === 'string' ? fromQuery : null;
+    if (!raw) throw unauthenticated('An API key is required: send api_key or the api-key header.', 'missing_api_key');
+    await admit(request, reply, raw, 'conversation');
+  });
+}
+
+/** A publishable key with allowed origins works only from those origins when a browser calls. */
+function checkOrigin(key: AuthKey, origin: string | undefined): void {
+  if (key.scope !== 'conversation' || !key.allowedOrigins?.length || !origin) return;
+  if (!key.allowedOrigins.includes(origin.toLowerCase())) {
+    throw forbidden(`This key may not be used from origin ${origin}.`, 'origin_not_allowed');
+  }
+}

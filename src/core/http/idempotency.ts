@@ -1,0 +1,110 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import type { AppDeps } from '../context.js';
+import { sha256Hex } from '../crypto.js';
+import { conflict, invalid, unprocessable } from '../errors.js';
+
+const TTL_HOURS = 24;
+/** How long a request may hold its key before a retry may assume the first attempt died. */
+const LOCK_SECONDS = 120;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: { scope: string; key: string } | null;
+  }
+}
+
+function requestHash(request: FastifyRequest): string {
+  return sha256Hex(JSON.stringify([request.method, request.routeOptions.url, request.body ?? null, request.query ?? null]));
+}
+
+/**
+ * `Idempotency-Key` on creating and sending POSTs: the first request claims the key (a row, so every
+ * process sees it); a retry within 24 h gets the stored response and nothing runs twice. A key reused
+ * with other parameters is a 422; a retry while the first is still running is a 409. A 5xx releases
+ * the key so the client can try again.
+ */
+export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
+  app.decorateRequest('idempotency', null);
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.routeOptions.config.idempotent) return;
+    const header = request.headers['idempotency-key'];
+    if (header === undefined) return;
+    if (typeof header !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(header)) {
+      throw invalid('Idempotency-Key', 'The Idempotency-Key header must be 1-255 visible ASCII characters.');
+    }
+    const scope = request.ctx?.accountId ?? `ip:${request.ip}`;
+    const hash = requestHash(request);
+    const db = deps.db;
+
+    const claimed = await db
+      .insertInto('idempotency_keys')
+      .values({
+        scope,
+        key: header,
+        method: request.method,
+        path: request.routeOptions.url ?? request.url,
+        request_hash: hash,
+        locked_until: sql<Date>`now() + make_interval(secs => ${LOCK_SECONDS})`,
+      })
+      .onConflict((oc) =>
+        // An expired record is taken over as if it were new.
+        oc.columns(['scope', 'key']).doUpdateSet({
+          method: request.method,
+          path: request.routeOptions.url ?? request.url,
+          request_hash: hash,
+          status_code: null,
+          response_body: null,
+          created_at: sql<Date>`now()`,
+          locked_until: sql<Date>`now() + make_interval(secs => ${LOCK_SECONDS})`,
+        }).where(sql<boolean>`idempotency_keys.created_at < now() - make_interval(hours => ${TTL_HOURS})`),
+      )
+      .returning('key')
+      .executeTakeFirst();
+    if (claimed) {
+      request.idempotency = { scope, key: header };
+      return;
+    }
+
+    const existing = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('scope', '=', scope)
+      .where('key', '=', header)
+      .executeTakeFirstOrThrow();
+    if (existing.request_hash !== hash) {
+      throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key.', 'Idempotency-Key');
+    }
+    if (existing.status_code === null) {
+      const stale = existing.locked_until && existing.locked_until.getTime() < Date.now();
+      if (!stale) throw conflict('idempotency_in_progress', 'A request with this Idempotency-Key is still in progress; retry shortly.');
+      // The first attempt's process died before finishing: let this retry run it.
+      await db.updateTable('idempotency_keys')
+        .set({ locked_until: sql<Date>`now() + make_interval(secs => ${LOCK_SECONDS})` })
+        .where('scope', '=', scope).where('key', '=', header).execute();
+      request.idempotency = { scope, key: header };
+      return;
+    }
+    reply.header('idempotent-replayed', 'true');
+    return reply.code(existing.status_code).type('application/json').send(existing.response_body);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotency;
+    if (!claim) return payload;
+    request.idempotency = null;
+    const where = deps.db.updateTable('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key);
+    if (reply.statusCode >= 500) {
+      await deps.db.deleteFrom('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key).execute();
+    } else {
+      await where.set({ status_code: reply.statusCode, response_body: typeof payload === 'string' ? payload : JSON.stringify(payload), locked_until: null }).execute();
+    }
+    return payload;
+  });
+}
+
+/** Drops records older than the replay window; run by a scheduled job. */
+export async function pruneIdempotencyKeys(deps: Pick<AppDeps, 'db'>): Promise<void> {
+  await deps.db.deleteFrom('idempotency_keys').where(sql<boolean>`created_at < now() - make_interval(hours => ${TTL_HOURS})`).execute();
+}

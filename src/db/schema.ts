@@ -1,0 +1,150 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/** Table types for Kysely, kept by hand next to the migrations they describe. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface AccountsTable {
+  id: string;
+  kind: Generated<'standard' | 'trial'>;
+  email: string | null;
+  email_normalized: string | null;
+  password_hash: string | null;
+  name: string | null;
+  expires_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  name: string;
+  kind: 'api' | 'session';
+  scope: 'admin' | 'conversation';
+  prefix: string;
+  key_hash: string;
+  bot_ids: string[] | null;
+  allowed_origins: string[] | null;
+  created_by: string | null;
+  created_at: Generated<Date>;
+  last_used_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface BotsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  handle: string | null;
+  prompt: Generated<string>;
+  prompt_version: Generated<number>;
+  opening_message: Generated<string>;
+  ui: Json<Record<string, unknown>>;
+  sliders: Json<Record<string, number>>;
+  model: string | null;
+  calendar_link: string | null;
+  transfer_number: string | null;
+  response_enabled: Generated<boolean>;
+  response_resume_at: NullableTimestamp;
+  claim_token_hash: string | null;
+  created_ip: string | null;
+  deleted_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface PromptVersionsTable {
+  id: string;
+  bot_id: string;
+  version: number;
+  prompt: string;
+  source: 'create' | 'edit' | 'restore';
+  restored_from: number | null;
+  actor: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ConversationsTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  user_id: string;
+  channel: Generated<string>;
+  bot_enabled: boolean | null;
+  resume_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface MessagesTable {
+  id: string;
+  account_id: string;
+  conversation_id: string;
+  role: 'user' | 'assistant' | 'operator' | 'system';
+  content: string;
+  created_at: Generated<Date>;
+}
+
+export interface RetrainedResponsesTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  question: string;
+  question_normalized: string;
+  response: string;
+  source_message_id: string | null;
+  hits: Generated<number>;
+  last_hit_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogsTable {
+  id: string;
+  account_id: string;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  request_id: string | null;
+  ip: string | null;
+  details: Json<Record<string, unknown>> | null;
+  created_at: Generated<Date>;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  method: string;
+  path: string;
+  request_hash: string;
+  status_code: number | null;
+  response_body: string | null;
+  locked_until: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+
+export interface RateLimitCountersTable {
+  bucket: string;
+  window_start: Timestamp;
+  count: number;
+}
+
+export interface DB {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  bots: BotsTable;
+  prompt_versions: PromptVersionsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  retrained_responses: RetrainedResponsesTable;
+  audit_logs: AuditLogsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  rate_limit_counters: RateLimitCountersTable;
+}
+
+export type BotRow = Selectable<BotsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;

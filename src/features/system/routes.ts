@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { AppDeps } from '../../core/context.js';
+import { migrationsApplied } from '../../db/migrate.js';
+
+const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
+
+export function systemRoutes(deps: AppDeps) {
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+
+    app.get('/healthz', {
+      schema: { tags: ['System'], summary: 'Liveness: the process answers', response: { 200: Health } },
+      logLevel: 'warn',
+    }, async () => ({ status: 'ok' as const }));
+
+    app.get('/readyz', {
+      schema: { tags: ['System'], summary: 'Readiness: database reachable and migrations applied', response: { 200: Health, 503: Health } },
+      logLevel: 'warn',
+    }, async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      try {
+        await sql`select 1`.execute(deps.db);
+        checks.database = 'ok';
+        checks.migrations = (await migrationsApplied(deps.db)) ? 'ok' : 'pending';
+      } catch {
+        checks.database = 'unreachable';
+      }
+      const ok = Object.values(checks).every((v) => v === 'ok');
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
+    });
+  };
+}

@@ -1,0 +1,79 @@
+import PgBoss from 'pg-boss';
+import { CompiledQuery, type Transaction } from 'kysely';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { DB } from '../db/schema.js';
+
+export interface JobDefinition<T extends object = object> {
+  name: string;
+  /** Cron (UTC) for jobs the cluster runs on a schedule; pg-boss makes each tick run once across processes. */
+  cron?: string;
+  retryLimit?: number;
+  handle(data: T): Promise<void>;
+}
+
+export interface SendOptions {
+  /** Enqueue inside this transaction: the job exists exactly when the change that asked for it commits. */
+  trx?: Transaction<DB>;
+  startAfterSeconds?: number;
+  singletonKey?: string;
+}
+
+export interface JobQueue {
+  send(name: string, data: object, opts?: SendOptions): Promise<string | null>;
+}
+
+export type Role = 'api' | 'worker' | 'all';
+
+/**
+ * pg-boss on the shared pool. Every role can send; only `worker` and `all` run handlers and schedules.
+ */
+export class PgBossQueue implements JobQueue {
+  private readonly boss: PgBoss;
+  private started = false;
+
+  constructor(
+    pool: pg.Pool,
+    private readonly role: Role,
+    private readonly log: Logger,
+  ) {
+    const runsJobs = role !== 'api';
+    this.boss = new PgBoss({
+      // pg-boss sends multi-statement SQL without parameters; pool.query uses the simple protocol for those.
+      db: { executeSql: (text, values) => pool.query(text, values) },
+      supervise: runsJobs,
+      schedule: runsJobs,
+      retryLimit: 5,
+      retryBackoff: true,
+    });
+    this.boss.on('error', (err) => this.log.error({ err }, 'job queue error'));
+  }
+
+  async start(definitions: JobDefinition[]): Promise<void> {
+    await this.boss.start();
+    this.started = true;
+    for (const def of definitions) await this.boss.createQueue(def.name, { name: def.name, retryLimit: def.retryLimit ?? 5, retryBackoff: true });
+    if (this.role === 'api') return;
+    for (const def of definitions) {
+      await this.boss.work<object>(def.name, async (jobs) => {
+        for (const job of jobs) await def.handle(job.data);
+      });
+      if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
+    }
+  }
+
+  async send(name: string, data: object, opts: SendOptions = {}): Promise<string | null> {
+    const trx = opts.trx;
+    return this.boss.send(name, data, {
+      ...(trx ? { db: { executeSql: async (text: string, values: unknown[]) => trx.executeQuery(CompiledQuery.raw(text, values)) } } : {}),
+      ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
+      ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
+    });
+  }
+
+  async stop(graceful = true, timeoutMs = 10_000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful, timeout: timeoutMs, wait: true, close: false });
+  }
+}

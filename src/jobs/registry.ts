@@ -1,0 +1,9 @@
+import type { AppDeps } from '../core/context.js';
+import { botJobs } from '../features/bots/bot-erasure.js';
+import { maintenanceJobs } from './maintenance.js';
+import type { JobDefinition } from './queue.js';
+
+/** Every background and scheduled job the server runs. */
+export function allJobs(deps: AppDeps): JobDefinition[] {
+  return [...botJobs(deps), ...maintenanceJobs(deps)];
+}

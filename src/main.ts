@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import type { AppDeps } from './core/context.js';
+import { createLogger } from './core/logger.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { PgBossQueue, type Role } from './jobs/queue.js';
+import { allJobs } from './jobs/registry.js';
+
+export interface Server {
+  app: FastifyInstance | null;
+  deps: AppDeps;
+  database: DatabaseHandle;
+  queue: PgBossQueue;
+  /** The address the API listens on (null for a worker). */
+  url: string | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  role?: Role;
+  log?: Logger;
+  /** Reuse an open database (tests); otherwise opened from config. */
+  database?: DatabaseHandle;
+  listen?: boolean;
+}
+
+/** config → database → migrations → jobs → HTTP. */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<Server> {
+  const role = opts.role ?? 'all';
+  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE }));
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+    const queue = new PgBossQueue(database.pool, role, log);
+    const deps: AppDeps = { db: database.db, config, jobs: queue, log };
+    await queue.start(allJobs(deps));
+
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (role !== 'worker') {
+      app = await buildApp(deps);
+      if (opts.listen !== false) {
+        url = await app.listen({ port: config.PORT, host: config.HOST });
+      } else {
+        await app.ready();
+      }
+    }
+    log.info({ role, database: database.kind, url }, 'sinth started');
+    let closing: Promise<void> | null = null;
+    const close = () =>
+      (closing ??= (async () => {
+        await app?.close();
+        await queue.stop();
+        if (!opts.database) await database.close();
+      })());
+    return { app, deps, database, queue, url, close };
+  } catch (err) {
+    if (!opts.database) await database.close().catch(() => undefined);
+    throw err;
+  }
+}
