@@ -1,0 +1,111 @@
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { PGlite } from '@electric-sql/pglite';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { openDatabase, wrapPglite, type DatabaseHandle } from '../../src/db/database.js';
+import { startServer, type Server } from '../../src/main.js';
+import type { Role } from '../../src/jobs/queue.js';
+
+export const TEST_SECRET = 'ab'.repeat(32);
+
+export interface TestResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+export interface RequestOptions {
+  key?: string;
+  bearer?: string;
+  body?: unknown;
+  query?: Record<string, string | number | boolean>;
+  headers?: Record<string, string>;
+  ip?: string;
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  server: Server;
+  config: Config;
+  database: DatabaseHandle;
+  request<T = any>(method: 'GET' | 'POST', url: string, opts?: RequestOptions): Promise<TestResponse<T>>;
+  /** A fresh account: every test isolates itself in its own tenant. */
+  signup(): Promise<{ accountId: string; key: string; email: string; password: string }>;
+  createBot(key: string, body?: Record<string, unknown>): Promise<any>;
+  close(): Promise<void>;
+}
+
+/** Opens this file's database: its own PGlite loaded from the run's template, or the run's PostgreSQL database. */
+export async function openTestDatabase(): Promise<DatabaseHandle> {
+  const pgUrl = inject('postgresUrl');
+  if (pgUrl) return openDatabase({ databaseUrl: pgUrl, dataDir: tmpdir(), poolSize: 5 });
+  const blob = new Blob([readFileSync(inject('pgliteTemplate'))]);
+  return wrapPglite(await PGlite.create({ loadDataDir: blob }));
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'sinth-test-')), LOG_LEVEL: 'silent', RATE_LIMITS: 'off', SECRET_KEY: TEST_SECRET, ...env });
+}
+
+export const uniqueEmail = () => `user-${randomBytes(6).toString('hex')}@example.com`;
+
+export async function startHarness(env: Record<string, string> = {}, opts: { role?: Role } = {}): Promise<Harness> {
+  const config = testConfig(env);
+  const database = await openTestDatabase();
+  const server = await startServer(config, { database, listen: false, role: opts.role ?? 'all', log: createLogger('silent') });
+  const app = server.app!;
+
+  const request: Harness['request'] = async (method, url, o = {}) => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.key) headers['api-key'] = o.key;
+    if (o.bearer) headers.authorization = `Bearer ${o.bearer}`;
+    const res = await app.inject({
+      method,
+      url,
+      query: o.query ? Object.fromEntries(Object.entries(o.query).map(([k, v]) => [k, String(v)])) : undefined,
+      headers,
+      ...(o.body !== undefined ? { payload: o.body as object } : {}),
+      ...(o.ip ? { remoteAddress: o.ip } : {}),
+    });
+    let body: unknown = res.body;
+    try {
+      body = res.body ? JSON.parse(res.body) : undefined;
+    } catch {
+      // not JSON (docs pages)
+    }
+    return { status: res.statusCode, body: body as any, headers: res.headers };
+  };
+
+  const signup: Harness['signup'] = async () => {
+    const email = uniqueEmail();
+    const password = 'correct horse battery';
+    const res = await request('POST', '/create_account', { body: { email, password } });
+    if (res.status !== 200) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return { accountId: res.body.account_id, key: res.body.api_key, email, password };
+  };
+
+  const createBot: Harness['createBot'] = async (key, body = {}) => {
+    const res = await request('POST', '/create_bot', { key, body: { name: 'Test bot', ...body } });
+    if (res.status !== 200) throw new Error(`create_bot failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+
+  return {
+    app,
+    server,
+    config,
+    database,
+    request,
+    signup,
+    createBot,
+    close: async () => {
+      await server.close();
+      await database.close();
+    },
+  };
+}
