@@ -88,8 +88,9 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
     if (mode !== 'conversation') throw unauthenticated('An API key is required: send it in the api-key header.', 'missing_api_key');
   });
 
-  // Conversation endpoints may carry the key as a parameter, readable only once the body is parsed.
-  app.addHook('preHandler', async (request, reply) => {
+  // Conversation endpoints may carry the key as a parameter, readable once the body is parsed; still
+  // before validation, so a caller without a key learns that first.
+  app.addHook('preValidation', async (request, reply) => {
     if (request.routeOptions.config.auth !== 'conversation' || request.ctx) return;
     const fromBody = (request.body as { api_key?: unknown } | undefined)?.api_key;
     const fromQuery = (request.query as { api_key?: unknown } | undefined)?.api_key;
