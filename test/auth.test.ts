@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, uniqueEmail, type Harness, type TestResponse } from './support/harness.js';
 
@@ -18,8 +19,9 @@ const KEY_VIEW_FIELDS = ['allowed_origins', 'bot_ids', 'created_at', 'key_id', '
 const UNKNOWN_KEY_ID = 'key_00000000000000000000000000';
 
 let ipCounter = 0;
+const ipBase = `10.${randomInt(256)}.${randomInt(256)}`;
 /** A distinct client address, so per-IP limits (trial bots, failed logins) of one test never touch another. */
-const freshIp = () => `198.51.100.${++ipCounter}`;
+const freshIp = () => `${ipBase}.${++ipCounter}`;
 
 function expectError(res: TestResponse, status: number, type: string, code?: string, param?: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
@@ -426,6 +428,8 @@ describe('POST /create_api_key', () => {
     expect(res.body.bot_id).toBe(bot.bot_id);
 
     expectError(await h.request('GET', '/get_ui', { query: { bot_id: bot.bot_id } }), 401, 'unauthenticated', 'missing_api_key');
+    // Admin endpoints take the key in headers only, never as a parameter.
+    expectError(await h.request('GET', '/get_bots', { query: { api_key: key } }), 401, 'unauthenticated', 'missing_api_key');
   });
 
   it("refuses another account's bot in bot_ids (404)", async () => {

@@ -278,28 +278,28 @@ describe('POST /create_bot', () => {
   });
 
   describe('bad input', () => {
-    const cases: Array<[string, Record<string, unknown>, string, string]> = [
-      ['name missing', {}, 'name', 'missing_parameter'],
-      ['name empty', { name: '' }, 'name', 'invalid_parameter'],
-      ['name blank', { name: '   ' }, 'name', 'invalid_parameter'],
-      ['name too long', { name: 'x'.repeat(101) }, 'name', 'invalid_parameter'],
-      ['name not a string', { name: 42 }, 'name', 'invalid_parameter'],
-      ['bad handle', { name: 'A', handle: 'Bad Handle!' }, 'handle', 'invalid_parameter'],
-      ['handle too short', { name: 'A', handle: 'ab' }, 'handle', 'invalid_parameter'],
-      ['handle ending in a hyphen', { name: 'A', handle: 'abc-' }, 'handle', 'invalid_parameter'],
-      ['slider above 100', { name: 'A', values: { humor: 101 } }, 'values.humor', 'invalid_parameter'],
-      ['slider below 0', { name: 'A', values: { humor: -1 } }, 'values.humor', 'invalid_parameter'],
-      ['slider not whole', { name: 'A', values: { humor: 1.5 } }, 'values.humor', 'invalid_parameter'],
-      ['ui color not hex', { name: 'A', ui: { primary_color: 'red' } }, 'ui.primary_color', 'invalid_parameter'],
-      ['ui avatar over http', { name: 'A', ui: { avatar_url: 'http://example.com/a.png' } }, 'ui.avatar_url', 'invalid_parameter'],
-      ['ui position unknown', { name: 'A', ui: { position: 'top' } }, 'ui.position', 'invalid_parameter'],
-      ['model with spaces', { name: 'A', model: 'bad model!' }, 'model', 'invalid_parameter'],
-      ['prompt too long', { name: 'A', prompt: 'x'.repeat(32_001) }, 'prompt', 'invalid_parameter'],
-      ['unknown field', { name: 'A', color: 'blue' }, 'color', 'unknown_parameter'],
-      ['unknown ui field', { name: 'A', ui: { font: 'Comic Sans' } }, 'ui.font', 'unknown_parameter'],
+    const cases: Array<[string, string, string, Record<string, unknown>]> = [
+      ['name missing', 'name', 'missing_parameter', {}],
+      ['name empty', 'name', 'invalid_parameter', { name: '' }],
+      ['name blank', 'name', 'invalid_parameter', { name: '   ' }],
+      ['name too long', 'name', 'invalid_parameter', { name: 'x'.repeat(101) }],
+      ['name not a string', 'name', 'invalid_parameter', { name: 42 }],
+      ['bad handle', 'handle', 'invalid_parameter', { name: 'A', handle: 'Bad Handle!' }],
+      ['handle too short', 'handle', 'invalid_parameter', { name: 'A', handle: 'ab' }],
+      ['handle ending in a hyphen', 'handle', 'invalid_parameter', { name: 'A', handle: 'abc-' }],
+      ['slider above 100', 'values.humor', 'invalid_parameter', { name: 'A', values: { humor: 101 } }],
+      ['slider below 0', 'values.humor', 'invalid_parameter', { name: 'A', values: { humor: -1 } }],
+      ['slider not whole', 'values.humor', 'invalid_parameter', { name: 'A', values: { humor: 1.5 } }],
+      ['ui color not hex', 'ui.primary_color', 'invalid_parameter', { name: 'A', ui: { primary_color: 'red' } }],
+      ['ui avatar over http', 'ui.avatar_url', 'invalid_parameter', { name: 'A', ui: { avatar_url: 'http://example.com/a.png' } }],
+      ['ui position unknown', 'ui.position', 'invalid_parameter', { name: 'A', ui: { position: 'top' } }],
+      ['model with spaces', 'model', 'invalid_parameter', { name: 'A', model: 'bad model!' }],
+      ['prompt too long', 'prompt', 'invalid_parameter', { name: 'A', prompt: 'x'.repeat(32_001) }],
+      ['unknown field', 'color', 'unknown_parameter', { name: 'A', color: 'blue' }],
+      ['unknown ui field', 'ui.font', 'unknown_parameter', { name: 'A', ui: { font: 'Comic Sans' } }],
     ];
 
-    it.each(cases)('%s → 400 naming %s', async (_label, body, param, code) => {
+    it.each(cases)('%s → 400 naming %s (%s)', async (_label, param, code, body) => {
       const { key } = await h.signup();
       const res = await h.request('POST', '/create_bot', { key, body });
       expectInvalid(res, param, code);
@@ -468,13 +468,13 @@ describe.each(LISTS)('GET $url', ({ url, item }) => {
   });
 
   it.each([
-    ['limit=0', { limit: 0 }, 'limit'],
-    ['limit=201', { limit: 201 }, 'limit'],
-    ['limit=abc', { limit: 'abc' }, 'limit'],
-    ['a garbage cursor', { cursor: 'garbage!!' }, 'cursor'],
-    ['a cursor that decodes to no id', { cursor: Buffer.from('hello').toString('base64url') }, 'cursor'],
-    ['an unknown parameter', { color: 'blue' }, 'color'],
-  ])('%s → 400 naming the parameter', async (_label, query, param) => {
+    ['limit=0', 'limit', { limit: 0 }],
+    ['limit=201', 'limit', { limit: 201 }],
+    ['limit=abc', 'limit', { limit: 'abc' }],
+    ['a garbage cursor', 'cursor', { cursor: 'garbage!!' }],
+    ['a cursor that decodes to no id', 'cursor', { cursor: Buffer.from('hello').toString('base64url') }],
+    ['an unknown parameter', 'color', { color: 'blue' }],
+  ])('%s → 400 naming %s', async (_label, param, query) => {
     const { key } = await h.signup();
     await h.createBot(key);
     expectInvalid(await h.request('GET', url, { key, query }), param);
@@ -569,13 +569,13 @@ describe('POST /set_bot_name', () => {
   });
 
   it.each([
-    ['bot_id missing', () => ({ name: 'X' }), 'bot_id', 'missing_parameter'],
-    ['name missing', (id: string) => ({ bot_id: id }), 'name', 'missing_parameter'],
-    ['bot_id malformed', () => ({ bot_id: 'bot_123', name: 'X' }), 'bot_id', 'invalid_parameter'],
-    ['name empty', (id: string) => ({ bot_id: id, name: '' }), 'name', 'invalid_parameter'],
-    ['name too long', (id: string) => ({ bot_id: id, name: 'n'.repeat(101) }), 'name', 'invalid_parameter'],
-    ['unknown field', (id: string) => ({ bot_id: id, name: 'X', handle: 'abc' }), 'handle', 'unknown_parameter'],
-  ] as Array<[string, (id: string) => Record<string, unknown>, string, string]>)('%s → 400 naming %s', async (_label, body, param, code) => {
+    ['bot_id missing', 'bot_id', 'missing_parameter', () => ({ name: 'X' })],
+    ['name missing', 'name', 'missing_parameter', (id: string) => ({ bot_id: id })],
+    ['bot_id malformed', 'bot_id', 'invalid_parameter', () => ({ bot_id: 'bot_123', name: 'X' })],
+    ['name empty', 'name', 'invalid_parameter', (id: string) => ({ bot_id: id, name: '' })],
+    ['name too long', 'name', 'invalid_parameter', (id: string) => ({ bot_id: id, name: 'n'.repeat(101) })],
+    ['unknown field', 'handle', 'unknown_parameter', (id: string) => ({ bot_id: id, name: 'X', handle: 'abc' })],
+  ] as Array<[string, string, string, (id: string) => Record<string, unknown>]>)('%s → 400 naming %s (%s)', async (_label, param, code, body) => {
     const { key } = await h.signup();
     const bot = await h.createBot(key, { name: 'Stays' });
     expectInvalid(await h.request('POST', '/set_bot_name', { key, body: body(bot.bot_id) }), param, code);
@@ -710,14 +710,14 @@ describe('POST /toggle_bot_response', () => {
   });
 
   it.each([
-    ['bot_id missing', () => ({ enabled: false }), 'bot_id', 'missing_parameter'],
-    ['bot_id malformed', () => ({ bot_id: 'bot_XYZ' }), 'bot_id', 'invalid_parameter'],
-    ['enabled not a boolean', (id: string) => ({ bot_id: id, enabled: 'no' }), 'enabled', 'invalid_parameter'],
-    ['conversation_id malformed', (id: string) => ({ bot_id: id, conversation_id: 'conv_1' }), 'conversation_id', 'invalid_parameter'],
-    ['resume_after_minutes 0', (id: string) => ({ bot_id: id, enabled: false, resume_after_minutes: 0 }), 'resume_after_minutes', 'invalid_parameter'],
-    ['resume_after_minutes too large', (id: string) => ({ bot_id: id, enabled: false, resume_after_minutes: 43_201 }), 'resume_after_minutes', 'invalid_parameter'],
-    ['unknown field', (id: string) => ({ bot_id: id, pause: true }), 'pause', 'unknown_parameter'],
-  ] as Array<[string, (id: string) => Record<string, unknown>, string, string]>)('%s → 400 naming %s', async (_label, body, param, code) => {
+    ['bot_id missing', 'bot_id', 'missing_parameter', () => ({ enabled: false })],
+    ['bot_id malformed', 'bot_id', 'invalid_parameter', () => ({ bot_id: 'bot_XYZ' })],
+    ['enabled not a boolean', 'enabled', 'invalid_parameter', (id: string) => ({ bot_id: id, enabled: 'no' })],
+    ['conversation_id malformed', 'conversation_id', 'invalid_parameter', (id: string) => ({ bot_id: id, conversation_id: 'conv_1' })],
+    ['resume_after_minutes 0', 'resume_after_minutes', 'invalid_parameter', (id: string) => ({ bot_id: id, enabled: false, resume_after_minutes: 0 })],
+    ['resume_after_minutes too large', 'resume_after_minutes', 'invalid_parameter', (id: string) => ({ bot_id: id, enabled: false, resume_after_minutes: 43_201 })],
+    ['unknown field', 'pause', 'unknown_parameter', (id: string) => ({ bot_id: id, pause: true })],
+  ] as Array<[string, string, string, (id: string) => Record<string, unknown>]>)('%s → 400 naming %s (%s)', async (_label, param, code, body) => {
     const { key } = await h.signup();
     const bot = await h.createBot(key);
     expectInvalid(await h.request('POST', '/toggle_bot_response', { key, body: body(bot.bot_id) }), param, code);
@@ -757,15 +757,16 @@ describe('POST /delete_bot', () => {
     expect(await h.database.db.selectFrom('prompt_versions').select('id').where('bot_id', '=', bot.bot_id).execute()).toHaveLength(1);
 
     expect((await h.request('POST', '/delete_bot', { key, body: { bot_id: bot.bot_id } })).status).toBe(200);
-    const erased = await pollUntil(async () => (await botRow(bot.bot_id)) === undefined);
-    expect(erased, 'the erase job did not remove the bots row within 15 s').toBe(true);
+    // pg-boss runs the job in the background, after any erase jobs earlier tests queued.
+    const erased = await pollUntil(async () => (await botRow(bot.bot_id)) === undefined, 25_000);
+    expect(erased, 'the erase job did not remove the bots row within 25 s').toBe(true);
 
     expect(await h.database.db.selectFrom('prompt_versions').select('id').where('bot_id', '=', bot.bot_id).execute()).toEqual([]);
     expect(await h.database.db.selectFrom('conversations').select('id').where('id', '=', conv).execute()).toEqual([]);
     const audit = await auditRows(accountId, 'bot.erased', bot.bot_id);
     expect(audit).toHaveLength(1);
     expect(audit[0]!.actor_type).toBe('system');
-  }, 30_000);
+  }, 40_000);
 
   it('eraseDueBots sweeps a deleted bot whose erase job was lost, and leaves live bots alone', async () => {
     const { key, accountId } = await h.signup();
@@ -785,10 +786,10 @@ describe('POST /delete_bot', () => {
   });
 
   it.each([
-    ['bot_id missing', {}, 'bot_id', 'missing_parameter'],
-    ['bot_id malformed', { bot_id: 'abc' }, 'bot_id', 'invalid_parameter'],
-    ['unknown field', { bot_id: 'BOT', force: true }, 'force', 'unknown_parameter'],
-  ] as Array<[string, Record<string, unknown>, string, string]>)('%s → 400 naming %s', async (_label, body, param, code) => {
+    ['bot_id missing', 'bot_id', 'missing_parameter', {}],
+    ['bot_id malformed', 'bot_id', 'invalid_parameter', { bot_id: 'abc' }],
+    ['unknown field', 'force', 'unknown_parameter', { bot_id: 'BOT', force: true }],
+  ] as Array<[string, string, string, Record<string, unknown>]>)('%s → 400 naming %s (%s)', async (_label, param, code, body) => {
     const { key } = await h.signup();
     const bot = await h.createBot(key);
     const input = body.bot_id === 'BOT' ? { ...body, bot_id: bot.bot_id } : body;

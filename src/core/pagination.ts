@@ -1,8 +1,8 @@
 import { invalid } from './errors.js';
 
-/** Cursors are the last id of a page (ids sort by creation time), wrapped so clients treat them as opaque. */
-export function encodeCursor(id: string): string {
-  return Buffer.from(id, 'utf8').toString('base64url');
+/** Cursors are the last id (or sort key) of a page, wrapped so clients treat them as opaque. */
+export function encodeCursor(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
 }
 
 export function decodeCursor(cursor: string | undefined): string | null {
@@ -10,6 +10,14 @@ export function decodeCursor(cursor: string | undefined): string | null {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^[a-z]+_[0-9a-z]{26}$/.test(id)) throw invalid('cursor', 'The cursor is not one this API returned.');
   return id;
+}
+
+/** For lists ordered by a number (prompt versions). */
+export function decodeNumberCursor(cursor: string | undefined): number | null {
+  if (!cursor) return null;
+  const n = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Number.isSafeInteger(n) || n < 0) throw invalid('cursor', 'The cursor is not one this API returned.');
+  return n;
 }
 
 /** Given limit+1 rows, returns the page and the cursor of the next one. */

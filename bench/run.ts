@@ -1,0 +1,4 @@
+/** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
+import { main as foundation } from './foundation.js';
+
+await foundation();
