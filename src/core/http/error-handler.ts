@@ -39,10 +39,17 @@ interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
+function valueAt(input: unknown, path: string[]): unknown {
+  let value = input;
+  for (const part of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  return value;
+}
+
 /** Turns the first schema issue into an error that names the parameter and what is wrong with it. */
-function fromValidation(issues: ValidationIssue[], where: string | undefined): DomainError {
+function fromValidation(issues: ValidationIssue[], where: string | undefined, input: unknown): DomainError {
   const issue = issues[0]!;
-  const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const parts = issue.instancePath.split('/').filter(Boolean);
+  const path = parts.join('.');
   if (issue.keyword === 'unrecognized_keys') {
     const keys = (issue.params.keys as string[] | undefined) ?? [];
     const name = [path, keys[0]].filter(Boolean).join('.');
@@ -51,7 +58,8 @@ function fromValidation(issues: ValidationIssue[], where: string | undefined): D
   if (!path) {
     return new DomainError('invalid_request', 'invalid_body', `The request ${where ?? 'body'} is invalid: ${issue.message}.`);
   }
-  if (issue.keyword === 'invalid_type' && /received undefined/.test(issue.message)) {
+  // Read the request itself rather than the message, which a schema may have replaced with its own.
+  if (issue.keyword === 'invalid_type' && valueAt(input, parts) === undefined) {
     return new DomainError('invalid_request', 'missing_parameter', `Missing required parameter: ${path}.`, path);
   }
   return new DomainError('invalid_request', 'invalid_parameter', `Invalid parameter ${path}: ${issue.message}.`, path);
@@ -60,7 +68,9 @@ function fromValidation(issues: ValidationIssue[], where: string | undefined): D
 function toDomainError(error: FastifyError, request: FastifyRequest): DomainError | null {
   if (error instanceof DomainError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
-    return fromValidation(error.validation as unknown as ValidationIssue[], error.validationContext);
+    const where = error.validationContext;
+    const input = where === 'querystring' ? request.query : where === 'params' ? request.params : where === 'headers' ? request.headers : request.body;
+    return fromValidation(error.validation as unknown as ValidationIssue[], where, input);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB, BotRow } from '../../db/schema.js';
 import type { Database } from '../../db/database.js';
 import type { ServiceContext } from '../../core/context.js';
@@ -38,6 +38,8 @@ export async function resolveBotRef(ctx: ServiceContext, ref: string, opts: { q?
       const byHandle = eb(eb.fn('lower', ['handle']), '=', ref.toLowerCase());
       return opts.byName === false ? byHandle : eb.or([byHandle, eb(eb.fn('lower', ['name']), '=', ref.toLowerCase())]);
     })
+    // A handle is unique and wins over names, so it sorts first; two more rows tell whether a name is shared.
+    .orderBy(sql`(lower(handle) = ${ref.toLowerCase()}) is true`, 'desc')
     .limit(3);
   if (opts.forUpdate) query = query.forUpdate();
   const rows = await query.execute();

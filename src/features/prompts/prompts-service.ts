@@ -21,7 +21,7 @@ export async function retrievePrompt({ ctx, input }: { ctx: ServiceContext; inpu
  * the version in one statement, so concurrent edits get consecutive versions; it is the first write of
  * the transaction to keep the lock short. An edit that changes nothing records nothing.
  */
-async function savePrompt(ctx: ServiceContext, bot: Pick<BotRow, 'id'>, text: string, source: 'edit' | 'restore', restoredFrom: number | null = null) {
+async function savePrompt(ctx: ServiceContext, bot: Pick<BotRow, 'id'>, text: string, source: 'edit' | 'restore', restoredFrom: number | null = null, param = 'bot_id') {
   return ctx.db.transaction().execute(async (trx) => {
     let update = trx
       .updateTable('bots')
@@ -33,8 +33,14 @@ async function savePrompt(ctx: ServiceContext, bot: Pick<BotRow, 'id'>, text: st
     const row = await update.returning(['id', 'prompt', 'prompt_version']).executeTakeFirst();
     if (!row) {
       // Nothing updated: the bot is gone, or the prompt already says this.
-      const current = await trx.selectFrom('bots').select(['id', 'prompt', 'prompt_version']).where('id', '=', bot.id).where('deleted_at', 'is', null).executeTakeFirst();
-      if (!current) throw notFound('bot', 'bot_id');
+      const current = await trx
+        .selectFrom('bots')
+        .select(['id', 'prompt', 'prompt_version'])
+        .where('id', '=', bot.id)
+        .where('account_id', '=', ctx.accountId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (!current) throw notFound('bot', param);
       return toPrompt(current);
     }
     await trx.insertInto('prompt_versions').values({ id: newId('pv'), bot_id: bot.id, version: row.prompt_version, prompt: text, source, restored_from: restoredFrom, actor: ctx.actor.id }).execute();
@@ -54,7 +60,7 @@ export async function editPrompt({ ctx, input }: { ctx: ServiceContext; input: {
 }
 
 export async function modifyPrompt({ ctx, input }: { ctx: ServiceContext; input: { bot: string; prompt: string } }) {
-  return savePrompt(ctx, await resolveBotRef(ctx, input.bot, { param: 'bot' }), input.prompt, 'edit');
+  return savePrompt(ctx, await resolveBotRef(ctx, input.bot, { param: 'bot' }), input.prompt, 'edit', null, 'bot');
 }
 
 /** Makes an old version current again, as a new version (history is never rewritten). */
