@@ -59,7 +59,7 @@ function fromValidation(issues: ValidationIssue[], where: string | undefined, in
     return new DomainError('invalid_request', 'invalid_body', `The request ${where ?? 'body'} is invalid: ${issue.message}.`);
   }
   // Read the request itself rather than the message, which a schema may have replaced with its own.
-  if (issue.keyword === 'invalid_type' && valueAt(input, parts) === undefined) {
+  if (valueAt(input, parts) === undefined) {
     return new DomainError('invalid_request', 'missing_parameter', `Missing required parameter: ${path}.`, path);
   }
   return new DomainError('invalid_request', 'invalid_parameter', `Invalid parameter ${path}: ${issue.message}.`, path);
