@@ -5,13 +5,30 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower 
 export type IdPrefix = 'acct' | 'key' | 'bot' | 'usr' | 'conv' | 'msg' | 'src' | 'num' | 'call' | 'camp' | 'whk' | 'evt' | 'pv' | 'rr' | 'log' | 'req' | 'dlv';
 
 /**
- * `prefix_` + 26 characters: 48 bits of milliseconds then 80 random bits (ULID layout). Ids sort by
- * creation time, which lets lists page on the id alone.
+ * `prefix_` + 26 characters: 48 bits of milliseconds then 80 random bits (ULID layout, monotonic within
+ * a process). Ids sort by creation time, which lets lists page on the id alone.
  */
 export function newId(prefix: IdPrefix): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(Date.now(), 0, 6);
-  return `${prefix}_${base32(bytes)}`;
+  const now = Date.now();
+  if (now > lastTime) {
+    lastTime = now;
+    last = randomBytes(16);
+    last.writeUIntBE(now, 0, 6);
+  } else {
+    increment(last); // same millisecond (or clock step back): stay ordered within this process
+  }
+  return `${prefix}_${base32(last)}`;
+}
+
+let lastTime = 0;
+let last = Buffer.alloc(16);
+
+/** Adds one to the 80 random bits, so ids made in one millisecond sort in the order they were made. */
+function increment(bytes: Buffer): void {
+  for (let i = 15; i >= 6; i--) {
+    bytes[i] = (bytes[i]! + 1) & 0xff;
+    if (bytes[i] !== 0) return;
+  }
 }
 
 function base32(bytes: Buffer): string {
