@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startServer } from '../src/main.js';
+import { systemContext } from '../src/core/context.js';
+import { savePromptStatement } from '../src/features/prompts/prompts-service.js';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL!;
 const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-')), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMITS: 'off', DATABASE_POOL_SIZE: '10' });
@@ -32,9 +34,13 @@ baseline.get('/get_bots', async () => {
   const { rows } = await pool.query('select * from bots where account_id = $1 and deleted_at is null order by id limit $2', [accountId, 51]);
   return { data: rows, next_cursor: null };
 });
+// edit_prompt's main statement is one data-modifying statement (update + version + audit row): the
+// baseline runs exactly that statement, compiled by the same function, with nothing around it.
+const baselineCtx = { ...systemContext(server.deps, accountId), actor: { type: 'key' as const, id: 'key_baseline' }, requestId: 'req_baseline', ip: '127.0.0.1' };
 baseline.post('/edit_prompt', async (req) => {
   const body = req.body as { bot_id: string; prompt: string };
-  const { rows } = await pool.query('update bots set prompt = $1, prompt_version = prompt_version + 1, updated_at = now() where id = $2 returning id, prompt, prompt_version', [body.prompt, body.bot_id]);
+  const compiled = savePromptStatement(baselineCtx, body.bot_id, body.prompt, 'edit', null).compile(server.deps.db);
+  const { rows } = await pool.query(compiled.sql, compiled.parameters as unknown[]);
   return { bot_id: rows[0].id, prompt: rows[0].prompt, version: rows[0].prompt_version };
 });
 const baselineUrl = await baseline.listen({ port: 0, host: '127.0.0.1' });

@@ -71,7 +71,7 @@ export async function runFoundationBench(): Promise<{ rows: Row[]; ratios: Recor
   url.pathname = `/${dbName}`;
 
   const child = fork(join(import.meta.dirname, 'foundation-server.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, BENCH_DATABASE_URL: url.toString() },
   });
   try {
@@ -118,7 +118,10 @@ export function formatFoundation(rows: Row[], ratios: Record<string, number>): s
 export async function main(): Promise<void> {
   const { rows, ratios } = await runFoundationBench();
   const table = formatFoundation(rows, ratios);
-  const header = `# Foundation benchmark\n\n${new Date().toISOString()} · PostgreSQL · ${CONNECTIONS} connections · ${DURATION} s per run · goal: ratio >= 0.5\n\n`;
+  const header =
+    `# Foundation benchmark\n\n${new Date().toISOString()} · PostgreSQL · ${CONNECTIONS} connections · ${DURATION} s per run · goal: ratio >= 0.5\n\n` +
+    'Baselines: a bare Fastify route on the same pool running the endpoint\'s main statement only (get_bots: the page query; ' +
+    'edit_prompt: the one update+version+audit statement). The gap is sinth\'s own cost: key lookup, validation, hooks, serialization.\n\n';
   process.stdout.write(`\n${header}${table}\n`);
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });

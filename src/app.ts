@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import scalar from '@scalar/fastify-api-reference';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import { zodSerializerCompiler } from './core/http/serializer.js';
 import type { AppDeps } from './core/context.js';
 import { registerAuthHooks } from './core/http/auth-hooks.js';
 import { registerErrorHandling } from './core/http/error-handler.js';
@@ -34,7 +35,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   // JSON only: any other body type is a 415 rather than a string that fails validation.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(zodSerializerCompiler);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     reply.header('x-content-type-options', 'nosniff');
