@@ -41,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
     const server = await startServer(config, { role: values.role as 'api' | 'worker' | 'all', log });
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');
+      // In-flight requests and running jobs get a grace period; past it, exit anyway.
+      setTimeout(() => process.exit(1), 30_000).unref();
       await server.close();
       process.exit(0);
     };

@@ -50,3 +50,8 @@ export async function resolveBotRef(ctx: ServiceContext, ref: string, opts: { q?
   assertKeyMayUse(ctx, bot.id);
   return bot;
 }
+
+/** The conversation API's `creator`: a bot id or handle (display names are not unique enough to route fans). */
+export function resolveCreator(ctx: ServiceContext, creator: string, q?: Q): Promise<BotRow> {
+  return resolveBotRef(ctx, creator, { param: 'creator', byName: false, ...(q ? { q } : {}) });
+}
