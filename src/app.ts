@@ -6,8 +6,10 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } fro
 import { zodSerializerCompiler } from './core/http/serializer.js';
 import type { AppDeps } from './core/context.js';
 import { registerAuthHooks } from './core/http/auth-hooks.js';
+import { registerCors } from './core/http/cors.js';
 import { registerErrorHandling } from './core/http/error-handler.js';
 import { registerIdempotency } from './core/http/idempotency.js';
+import { registerRejectNul } from './core/http/reject-nul.js';
 import { authRoutes } from './features/auth/routes.js';
 import { botRoutes } from './features/bots/routes.js';
 import { promptRoutes } from './features/prompts/routes.js';
@@ -15,14 +17,10 @@ import { systemRoutes } from './features/system/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
-export interface BuildAppOptions {
-  logger?: boolean;
-}
-
 /** Builds the HTTP app: one error model, auth, idempotency and OpenAPI for every feature's routes. */
-export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
-    loggerInstance: opts.logger === false ? undefined : (deps.log as FastifyBaseLogger),
+    loggerInstance: deps.log as FastifyBaseLogger,
     trustProxy: deps.config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
@@ -42,7 +40,9 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   });
 
   registerErrorHandling(app);
+  registerCors(app);
   registerAuthHooks(app, deps);
+  registerRejectNul(app);
   registerIdempotency(app, deps);
 
   await app.register(swagger, {

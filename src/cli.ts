@@ -38,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`--role must be api, worker or all (got "${values.role}")\n`);
       return 2;
     }
+    if (values.role !== 'all' && !config.DATABASE_URL) {
+      process.stderr.write(`--role ${values.role} needs DATABASE_URL: the embedded database serves one process, so run --role all\n`);
+      return 2;
+    }
     const server = await startServer(config, { role: values.role as 'api' | 'worker' | 'all', log });
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');

@@ -31,15 +31,23 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<Server> {
   const role = opts.role ?? 'all';
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE }));
+  const database =
+    opts.database ??
+    (await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      poolSize: config.DATABASE_POOL_SIZE,
+      onIdleError: (err) => log.warn({ err }, 'database connection lost'),
+    }));
+  let queue: PgBossQueue | null = null;
+  let app: FastifyInstance | null = null;
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
-    const queue = new PgBossQueue(database.pool, role, log);
+    queue = new PgBossQueue(database.pool, role, log);
     const deps: AppDeps = { db: database.db, config, jobs: queue, log };
     await queue.start(allJobs(deps));
 
-    let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (role !== 'worker') {
       app = await buildApp(deps);
@@ -51,14 +59,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     log.info({ role, database: database.kind, url }, 'sinth started');
     let closing: Promise<void> | null = null;
+    const started = { app, queue };
     const close = () =>
       (closing ??= (async () => {
-        await app?.close();
-        await queue.stop();
+        await started.app?.close();
+        await started.queue.stop();
         if (!opts.database) await database.close();
       })());
     return { app, deps, database, queue, url, close };
   } catch (err) {
+    // Stop whatever started before the failure, so nothing keeps running on a closed database.
+    await app?.close().catch(() => undefined);
+    await queue?.stop(false).catch(() => undefined);
     if (!opts.database) await database.close().catch(() => undefined);
     throw err;
   }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
-import { eraseDueBots, expireTrialBots } from '../src/features/bots/bot-erasure.js';
+import { eraseDueBots } from '../src/features/bots/bot-erasure.js';
+import { expireTrialBots } from '../src/features/bots/trial-bots-service.js';
 import { startHarness, type Harness, type TestResponse } from './support/harness.js';
 
 let h: Harness;

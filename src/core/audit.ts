@@ -1,6 +1,5 @@
 import type { Insertable, Transaction } from 'kysely';
 import type { AuditLogsTable, DB } from '../db/schema.js';
-import type { Database } from '../db/database.js';
 import type { ServiceContext } from './context.js';
 import { newId } from './ids.js';
 
@@ -30,6 +29,6 @@ export function auditValues(ctx: ServiceContext, entry: AuditEntry): Insertable<
 }
 
 /** Writes one audit row. Call it with the transaction that makes the change, so both land or neither does. */
-export async function writeAudit(trx: Transaction<DB> | Database, ctx: ServiceContext, entry: AuditEntry): Promise<void> {
+export async function writeAudit(trx: Transaction<DB>, ctx: ServiceContext, entry: AuditEntry): Promise<void> {
   await trx.insertInto('audit_logs').values(auditValues(ctx, entry)).execute();
 }

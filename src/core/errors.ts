@@ -50,13 +50,3 @@ export class RateLimitedError extends DomainError {
     super('rate_limited', 'rate_limited', message);
   }
 }
-
-export class ProviderError extends DomainError {
-  constructor(
-    readonly provider: string,
-    message: string,
-    timeout = false,
-  ) {
-    super(timeout ? 'provider_timeout' : 'provider_error', timeout ? 'provider_timeout' : 'provider_error', `${provider}: ${message}`);
-  }
-}

@@ -48,7 +48,7 @@ function base32(bytes: Buffer): string {
   return out;
 }
 
-/** A random secret of `bytes` bytes as base62-ish url-safe text (for API keys and claim tokens). */
+/** A random secret of `bytes` bytes as base64url text (for API keys and claim tokens). */
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }

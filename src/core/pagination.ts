@@ -15,9 +15,9 @@ export function decodeCursor(cursor: string | undefined): string | null {
 /** For lists ordered by a number (prompt versions). */
 export function decodeNumberCursor(cursor: string | undefined): number | null {
   if (!cursor) return null;
-  const n = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(n) || n < 0) throw invalid('cursor', 'The cursor is not one this API returned.');
-  return n;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 2_147_483_647) throw invalid('cursor', 'The cursor is not one this API returned.');
+  return Number(text);
 }
 
 /** Given limit+1 rows, returns the page and the cursor of the next one. */

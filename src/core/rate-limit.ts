@@ -29,17 +29,16 @@ export async function hitRateLimit(db: Database, bucket: string, windowSeconds: 
   return { allowed: row.count <= limit, limit, remaining: Math.max(0, limit - row.count), resetSeconds };
 }
 
-/** Reads a window's count without adding to it (for limits that count failures only). */
-export async function peekRateLimit(db: Database, bucket: string, windowSeconds: number, limit: number): Promise<RateLimitResult> {
-  const { start, resetSeconds } = windowOf(windowSeconds);
-  const row = await db
-    .selectFrom('rate_limit_counters')
-    .select('count')
+/** Takes back one event counted in the current window (an attempt that turned out fine). */
+export async function refundRateLimit(db: Database, bucket: string, windowSeconds: number): Promise<void> {
+  const { start } = windowOf(windowSeconds);
+  await db
+    .updateTable('rate_limit_counters')
+    .set({ count: sql`count - 1` })
     .where('bucket', '=', bucket)
     .where('window_start', '=', start)
-    .executeTakeFirst();
-  const count = row?.count ?? 0;
-  return { allowed: count < limit, limit, remaining: Math.max(0, limit - count), resetSeconds };
+    .where('count', '>', 0)
+    .execute();
 }
 
 /** Drops windows that ended; run by a scheduled job. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -21,6 +21,7 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
   poolSize?: number;
+  onIdleError?: (err: Error) => void;
 }
 
 /**
@@ -31,17 +32,51 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
-    pool.on('error', () => {
+    pool.on('error', (err) => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
+      opts.onIdleError?.(err);
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, pool, kind: 'postgres', close: () => db.destroy() };
   }
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dirname(dir), { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = await PGlite.create(dir);
-  return wrapPglite(pglite);
+  const release = lockDataDir(opts.dataDir);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const handle = await wrapPglite(await PGlite.create(dir));
+    return { ...handle, close: () => handle.close().finally(release) };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/**
+ * PGlite lives inside one process: a second process opening the same directory would silently lose
+ * writes. A lock file with the owner's pid refuses that; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'pgdata.lock');
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch {
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner && owner !== process.pid && isAlive(owner)) {
+      throw new Error(`DATA_DIR ${dataDir} is in use by process ${owner}: the embedded database serves one process. Stop it, or set DATABASE_URL to share PostgreSQL between processes.`);
+    }
+    writeFileSync(file, String(process.pid));
+  }
+  return () => rmSync(file, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Wraps an already open PGlite instance (tests load one from a template) in the single pool. */

@@ -1,9 +1,10 @@
 import type { AppDeps } from '../core/context.js';
 import { botJobs } from '../features/bots/bot-erasure.js';
+import { trialJobs } from '../features/bots/trial-bots-service.js';
 import { maintenanceJobs } from './maintenance.js';
 import type { JobDefinition } from './queue.js';
 
 /** Every background and scheduled job the server runs. */
 export function allJobs(deps: AppDeps): JobDefinition[] {
-  return [...botJobs(deps), ...maintenanceJobs(deps)];
+  return [...botJobs(deps), ...trialJobs(deps), ...maintenanceJobs(deps)];
 }

@@ -1,17 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps, AuthKey, ServiceContext } from '../context.js';
 import { authenticateKey } from '../auth/keys.js';
-import { forbidden, RateLimitedError, unauthenticated } from '../errors.js';
+import { DomainError, forbidden, RateLimitedError, unauthenticated } from '../errors.js';
 import { hitRateLimit, type RateLimitResult } from '../rate-limit.js';
 
 /**
  * How a route authenticates:
  * - `none`: no key (sign-up, login, trying a bot); limited per IP.
  * - `admin`: an admin key or a dashboard session, in `api-key` or `Authorization: Bearer`.
- * - `any`: also a conversation key, limited to its bots (what the chat widget may read).
- * - `conversation`: like `any`, and the key may come as the `api_key` body or query parameter.
+ * - `conversation`: also a conversation key (limited to its bots and origins), which may come as the
+ *   `api_key` body or query parameter, as the hosted API's conversation endpoints take it.
  */
-export type AuthMode = 'none' | 'admin' | 'any' | 'conversation';
+export type AuthMode = 'none' | 'admin' | 'conversation';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,14 +23,15 @@ declare module 'fastify' {
   }
 }
 
-function keyFromHeaders(request: FastifyRequest): string | null {
+function keyFromHeaders(request: FastifyRequest, mode: AuthMode): string | null {
   const header = request.headers['api-key'];
   if (typeof header === 'string' && header.length > 0) return header.trim();
   const authz = request.headers.authorization;
   if (authz) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authz);
-    if (!match) throw unauthenticated('The Authorization header must be "Bearer <key>".');
-    return match[1]!;
+    if (match) return match[1]!;
+    // A page's own Authorization header (Basic, cookies' schemes) must not hide an api_key parameter.
+    if (mode !== 'conversation') throw unauthenticated('The Authorization header must be "Bearer <key>".');
   }
   return null;
 }
@@ -62,10 +63,21 @@ export function anonymousCtx(deps: AppDeps, request: FastifyRequest): ServiceCon
 export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest('ctx', null);
 
-  const admit = async (request: FastifyRequest, reply: FastifyReply, raw: string, mode: AuthMode) => {
-    const key = await authenticateKey(deps.db, raw);
+  const admit = async (request: FastifyRequest, reply: FastifyReply, raw: string, mode: AuthMode, fromParam: boolean) => {
+    let key: AuthKey;
+    try {
+      key = await authenticateKey(deps.db, raw);
+    } catch (err) {
+      // Guessing keys costs a lookup each: such requests count against the caller's IP.
+      if (err instanceof DomainError) await limit(deps, reply, `ip:${request.ip}`, deps.config.RATE_LIMIT_PER_IP);
+      throw err;
+    }
     if (mode === 'admin' && key.scope !== 'admin') {
       throw forbidden('A conversation key can only call the conversation endpoints; use an admin key.');
+    }
+    if (fromParam && key.scope !== 'conversation') {
+      // URLs end up in proxies, browser history and Referer headers: only publishable keys may travel there.
+      throw forbidden('Only a conversation key may be sent as the api_key parameter; send admin keys in the api-key header.', 'key_in_parameter');
     }
     checkOrigin(key, request.headers.origin);
     await limit(deps, reply, `key:${key.id}`, deps.config.RATE_LIMIT_PER_KEY);
@@ -83,8 +95,8 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
     const mode = request.routeOptions.config.auth;
     if (!mode) return; // docs, health and unknown routes
     if (mode === 'none') return limit(deps, reply, `ip:${request.ip}`, deps.config.RATE_LIMIT_PER_IP);
-    const raw = keyFromHeaders(request);
-    if (raw) return admit(request, reply, raw, mode);
+    const raw = keyFromHeaders(request, mode);
+    if (raw) return admit(request, reply, raw, mode, false);
     if (mode !== 'conversation') throw unauthenticated('An API key is required: send it in the api-key header.', 'missing_api_key');
   });
 
@@ -96,7 +108,7 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
     const fromQuery = (request.query as { api_key?: unknown } | undefined)?.api_key;
     const raw = typeof fromBody === 'string' ? fromBody : typeof fromQuery === 'string' ? fromQuery : null;
     if (!raw) throw unauthenticated('An API key is required: send api_key or the api-key header.', 'missing_api_key');
-    await admit(request, reply, raw, 'conversation');
+    await admit(request, reply, raw, 'conversation', true);
   });
 }
 

@@ -19,6 +19,9 @@ export const STATUS_BY_TYPE: Record<ErrorType, number> = {
   provider_timeout: 504,
 };
 
+/** PostgreSQL data exceptions caused by input: numeric out of range, bad text encoding, invalid syntax. */
+const PG_INPUT_ERRORS = new Set(['22003', '22021', '22P05', '22P02', '22007', '22008']);
+
 export interface ErrorBody {
   error: { type: ErrorType; code: string; message: string; param?: string; request_id: string };
 }
@@ -82,6 +85,12 @@ function toDomainError(error: FastifyError, request: FastifyRequest): DomainErro
       return new DomainError('unsupported_media', 'unsupported_content_type', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted here; send application/json.`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new DomainError('invalid_request', 'invalid_content_length', 'The Content-Length header does not match the body.');
+  }
+  // Values the schemas let through but PostgreSQL cannot take (a last line of defence: a bad value is
+  // the caller's error, never a 500).
+  const pgCode = (error as { code?: string }).code;
+  if (pgCode && PG_INPUT_ERRORS.has(pgCode)) {
+    return new DomainError('invalid_request', 'invalid_value', 'A parameter holds a value that cannot be stored (out of range or malformed).');
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return new DomainError('invalid_request', 'bad_request', error.message);

@@ -77,12 +77,18 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
       throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key.', 'Idempotency-Key');
     }
     if (existing.status_code === null) {
-      const stale = existing.locked_until && existing.locked_until.getTime() < Date.now();
-      if (!stale) throw conflict('idempotency_in_progress', 'A request with this Idempotency-Key is still in progress; retry shortly.');
-      // The first attempt's process died before finishing: let this retry run it.
-      await db.updateTable('idempotency_keys')
+      // The first attempt's process died before finishing: one retry (the conditional update decides
+      // which, across processes) takes the claim over and runs the request.
+      const takenOver = await db
+        .updateTable('idempotency_keys')
         .set({ locked_until: sql<Date>`now() + make_interval(secs => ${LOCK_SECONDS})` })
-        .where('scope', '=', scope).where('key', '=', header).execute();
+        .where('scope', '=', scope)
+        .where('key', '=', header)
+        .where('status_code', 'is', null)
+        .where('locked_until', '<', sql<Date>`now()`)
+        .returning('key')
+        .executeTakeFirst();
+      if (!takenOver) throw conflict('idempotency_in_progress', 'A request with this Idempotency-Key is still in progress; retry shortly.');
       request.idempotency = { scope, key: header };
       return;
     }
@@ -94,11 +100,15 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = null;
-    const where = deps.db.updateTable('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key);
     if (reply.statusCode >= 500) {
       await deps.db.deleteFrom('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key).execute();
     } else {
-      await where.set({ status_code: reply.statusCode, response_body: typeof payload === 'string' ? payload : JSON.stringify(payload), locked_until: null }).execute();
+      await deps.db
+        .updateTable('idempotency_keys')
+        .set({ status_code: reply.statusCode, response_body: typeof payload === 'string' ? payload : JSON.stringify(payload), locked_until: null })
+        .where('scope', '=', claim.scope)
+        .where('key', '=', claim.key)
+        .execute();
     }
     return payload;
   });

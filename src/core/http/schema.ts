@@ -16,14 +16,12 @@ export const ErrorBodySchema = z
 const ERRORS_BY_AUTH: Record<AuthMode, number[]> = {
   none: [400, 409, 429, 500],
   admin: [400, 401, 403, 404, 409, 429, 500],
-  any: [400, 401, 403, 404, 429, 500],
-  conversation: [400, 401, 403, 404, 429, 500],
+  conversation: [400, 401, 403, 404, 409, 429, 500],
 };
 
 const SECURITY: Record<AuthMode, Array<Record<string, string[]>>> = {
   none: [],
   admin: [{ apiKey: [] }, { bearer: [] }],
-  any: [{ apiKey: [] }, { bearer: [] }],
   conversation: [{ apiKey: [] }, { bearer: [] }, { apiKeyParam: [] }],
 };
 
@@ -53,5 +51,3 @@ export const PageQuery = {
 };
 
 export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() });
-
-export const OkSchema = z.object({ ok: z.literal(true) });

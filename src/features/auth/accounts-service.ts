@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../../core/db-errors.js';
 import { conflict, invalid, RateLimitedError, unauthenticated } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { issueKey } from '../../core/auth/keys.js';
-import { hitRateLimit, peekRateLimit } from '../../core/rate-limit.js';
+import { hitRateLimit, refundRateLimit } from '../../core/rate-limit.js';
 import type { CreateAccountInput, LoginInput } from './schemas.js';
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
@@ -25,7 +25,7 @@ export async function createAccount({ ctx, input }: { ctx: ServiceContext; input
         .execute();
       const own = { ...ctx, accountId };
       const key = await issueKey(trx, { accountId, name: 'Default key', kind: 'api', scope: 'admin' });
-      await writeAudit(trx, { ...own, actor: { type: 'key', id: key.keyId } }, { action: 'account.created', objectType: 'account', objectId: accountId });
+      await writeAudit(trx, own, { action: 'account.created', objectType: 'account', objectId: accountId, details: { key_id: key.keyId } });
       const claimedBotId = input.claim_token ? await claimTrialBot(trx, own, input.claim_token) : null;
       return { account_id: accountId, key_id: key.keyId, api_key: key.key, claimed_bot_id: claimedBotId };
     });
@@ -40,7 +40,7 @@ export async function createAccount({ ctx, input }: { ctx: ServiceContext; input
  * whatever is not moved is deleted with the trial account (cascade), so a new table with an
  * `account_id` that a trial bot can fill belongs in this list.
  */
-const TRIAL_OWNED_TABLES = ['bots', 'api_keys', 'conversations', 'messages', 'retrained_responses'] as const;
+const TRIAL_OWNED_TABLES = ['bots', 'api_keys', 'conversations', 'messages', 'retrained_responses', 'audit_logs'] as const;
 
 /**
  * Moves the bot made by /create_bot_before_login, and its conversation key (so an embedded widget keeps
@@ -64,7 +64,7 @@ async function claimTrialBot(trx: Transaction<DB>, ctx: ServiceContext, token: s
     await trx.updateTable(table).set({ account_id: ctx.accountId }).where('account_id', '=', bot.account_id).execute();
   }
   await trx.deleteFrom('accounts').where('id', '=', bot.account_id).execute();
-  await writeAudit(trx, ctx, { action: 'bot.claimed', objectType: 'bot', objectId: bot.id });
+  await writeAudit(trx, ctx, { action: 'bot.claimed', objectType: 'bot', objectId: bot.id, details: { from_trial_account: bot.account_id } });
   return bot.id;
 }
 
@@ -80,8 +80,10 @@ export async function login({ ctx, input }: { ctx: ServiceContext; input: LoginI
     { name: `login-fail:email:${sha256Hex(email)}`, max },
     { name: `login-fail:ip:${ctx.ip}`, max: max * 4 },
   ];
+  // Every attempt is counted before the password is checked (so parallel guesses cannot slip past the
+  // limit); a successful login gives its count back, so only failures add up.
   for (const b of buckets) {
-    const state = await peekRateLimit(ctx.db, b.name, LOGIN_WINDOW_SECONDS, b.max);
+    const state = await hitRateLimit(ctx.db, b.name, LOGIN_WINDOW_SECONDS, b.max);
     if (!state.allowed) throw new RateLimitedError('Too many failed logins; try again later.', state.resetSeconds);
   }
   const account = await ctx.db
@@ -91,10 +93,8 @@ export async function login({ ctx, input }: { ctx: ServiceContext; input: LoginI
     .where('kind', '=', 'standard')
     .executeTakeFirst();
   const ok = await verify(account?.password_hash ?? (await dummyHash), input.password);
-  if (!account || !ok) {
-    for (const b of buckets) await hitRateLimit(ctx.db, b.name, LOGIN_WINDOW_SECONDS, b.max);
-    throw unauthenticated('The email or password is wrong.', 'invalid_credentials');
-  }
+  if (!account || !ok) throw unauthenticated('The email or password is wrong.', 'invalid_credentials');
+  for (const b of buckets) await refundRateLimit(ctx.db, b.name, LOGIN_WINDOW_SECONDS);
   const expiresAt = new Date(Date.now() + ctx.config.SESSION_TTL_MINUTES * 60_000);
   return ctx.db.transaction().execute(async (trx) => {
     const key = await issueKey(trx, { accountId: account.id, name: 'Dashboard session', kind: 'session', scope: 'admin', expiresAt });

@@ -6,7 +6,6 @@ import type { JobDefinition } from '../../jobs/queue.js';
 
 export const ERASE_BOT_JOB = 'bots.erase';
 export const ERASE_SWEEP_JOB = 'bots.erase-sweep';
-export const EXPIRE_TRIALS_JOB = 'bots.expire-trials';
 
 /**
  * Removes a soft-deleted bot and everything that hangs off it (cascading foreign keys). Idempotent:
@@ -40,16 +39,9 @@ export async function eraseDueBots(deps: AppDeps): Promise<number> {
   return n;
 }
 
-/** Deletes trial accounts (and so their unclaimed bot and conversation key) once they expire. */
-export async function expireTrialBots(deps: AppDeps): Promise<number> {
-  const res = await deps.db.deleteFrom('accounts').where('kind', '=', 'trial').where('expires_at', '<=', new Date()).executeTakeFirst();
-  return Number(res.numDeletedRows);
-}
-
 export function botJobs(deps: AppDeps): JobDefinition[] {
   return [
     { name: ERASE_BOT_JOB, handle: async (data) => void (await eraseDeletedBot(deps, (data as { bot_id: string }).bot_id)) },
     { name: ERASE_SWEEP_JOB, cron: '*/10 * * * *', handle: async () => void (await eraseDueBots(deps)) },
-    { name: EXPIRE_TRIALS_JOB, cron: '*/15 * * * *', handle: async () => void (await expireTrialBots(deps)) },
   ];
 }

@@ -114,6 +114,9 @@ export async function setBotName({ ctx, input }: { ctx: ServiceContext; input: {
  * Omitting `enabled` flips the current effective state.
  */
 export async function toggleBotResponse({ ctx, input }: { ctx: ServiceContext; input: ToggleInput }) {
+  if (input.resume_after_minutes !== undefined && input.enabled === true) {
+    throw invalid('resume_after_minutes', 'resume_after_minutes hands a switched-off bot back; it does not go with enabled: true.');
+  }
   return ctx.db.transaction().execute(async (trx) => {
     const bot = await loadBot(ctx, input.bot_id, { q: trx, forUpdate: true });
     const resumeAt = (enabled: boolean) => (!enabled && input.resume_after_minutes ? new Date(Date.now() + input.resume_after_minutes * 60_000) : null);

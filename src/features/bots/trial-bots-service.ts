@@ -4,6 +4,9 @@ import { RateLimitedError } from '../../core/errors.js';
 import { newId, randomToken } from '../../core/ids.js';
 import { issueKey } from '../../core/auth/keys.js';
 import { hitRateLimit } from '../../core/rate-limit.js';
+import { writeAudit } from '../../core/audit.js';
+import type { AppDeps } from '../../core/context.js';
+import type { JobDefinition } from '../../jobs/queue.js';
 import { insertBot } from './bots-service.js';
 import type { CreateBotInput } from './schemas.js';
 
@@ -25,6 +28,19 @@ export async function createTrialBot({ ctx, input }: { ctx: ServiceContext; inpu
     const own: ServiceContext = { ...ctx, accountId };
     const bot = await insertBot(trx, own, input, { claimTokenHash: sha256Hex(claimToken) });
     const key = await issueKey(trx, { accountId, name: 'Trial conversation key', kind: 'api', scope: 'conversation', botIds: [bot.id] });
+    await writeAudit(trx, own, { action: 'api_key.created', objectType: 'api_key', objectId: key.keyId, details: { scope: 'conversation', trial: true } });
     return { bot_id: bot.id, claim_token: claimToken, conversation_key: key.key, expires_at: expiresAt.toISOString() };
   });
+}
+
+export const EXPIRE_TRIALS_JOB = 'bots.expire-trials';
+
+/** Deletes trial accounts (and so their unclaimed bot and conversation key) once they expire. */
+export async function expireTrialBots(deps: AppDeps): Promise<number> {
+  const res = await deps.db.deleteFrom('accounts').where('kind', '=', 'trial').where('expires_at', '<=', new Date()).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+export function trialJobs(deps: AppDeps): JobDefinition[] {
+  return [{ name: EXPIRE_TRIALS_JOB, cron: '*/15 * * * *', handle: async () => void (await expireTrialBots(deps)) }];
 }

@@ -48,4 +48,4 @@ export const PromptVersion = z.object({
   created_at: z.string(),
   current: z.boolean(),
 });
-export const RestoreInput = z.strictObject({ bot_id: BotId, version: z.number().int().min(1) });
+export const RestoreInput = z.strictObject({ bot_id: BotId, version: z.number().int().min(1).max(2_147_483_647) });
