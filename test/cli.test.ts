@@ -46,6 +46,12 @@ describe('sinth command', () => {
     expect(res.stderr).toMatch(/--role must be api, worker or all/);
   });
 
+  it('refuses a split role on the embedded database, which serves one process', async () => {
+    const res = await run(['serve', '--role', 'worker'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'cli-')) });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/needs DATABASE_URL/);
+  });
+
   it('serve listens, answers /readyz and exits cleanly on SIGTERM', async () => {
     let ready: unknown = null;
     const res = await run(['serve', '--role', 'all'], { ...dbEnv(), PORT: '0', HOST: '127.0.0.1' }, (line, kill) => {
