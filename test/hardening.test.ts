@@ -179,3 +179,28 @@ describe.skipIf(inject('postgresUrl') !== null)('embedded database', () => {
     await db.close();
   }, 60_000);
 });
+
+describe('idempotent writes', () => {
+  it('record their response in the same transaction as the change', async () => {
+    const { key, accountId } = await h.signup();
+    const { authenticateKey } = await import('../src/core/auth/keys.js');
+    const { createBot } = await import('../src/features/bots/bots-service.js');
+    const auth = await authenticateKey(h.database.db, key);
+    const claim = async (k: string) =>
+      h.database.db.insertInto('idempotency_keys').values({ scope: accountId, key: k, method: 'POST', path: '/create_bot', request_hash: 'h', locked_until: new Date(Date.now() + 60_000) }).execute();
+    const ctx = (k: string) => ({ ...h.server.deps, accountId, actor: { type: 'key' as const, id: auth.id }, key: auth, requestId: null, ip: null, idempotency: { scope: accountId, key: k } });
+
+    // No HTTP layer here: if the process died right after this call, the replay would still be there.
+    await claim('in-trx-1');
+    const bot = await createBot({ ctx: ctx('in-trx-1'), input: { name: 'Recorded', handle: `rec-${Date.now()}` } });
+    const row = await h.database.db.selectFrom('idempotency_keys').selectAll().where('scope', '=', accountId).where('key', '=', 'in-trx-1').executeTakeFirstOrThrow();
+    expect(row.status_code).toBe(200);
+    expect(JSON.parse(row.response_body!).bot_id).toBe(bot.bot_id);
+
+    // A change that fails records nothing, so a retry runs it again.
+    await claim('in-trx-2');
+    await expect(createBot({ ctx: ctx('in-trx-2'), input: { name: 'Dup', handle: bot.handle! } })).rejects.toMatchObject({ code: 'handle_taken' });
+    const open = await h.database.db.selectFrom('idempotency_keys').selectAll().where('scope', '=', accountId).where('key', '=', 'in-trx-2').executeTakeFirstOrThrow();
+    expect(open.status_code).toBeNull();
+  });
+});

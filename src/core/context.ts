@@ -36,6 +36,8 @@ export interface ServiceContext extends AppDeps {
   key: AuthKey | null;
   requestId: string | null;
   ip: string | null;
+  /** Set when the request carries an Idempotency-Key it has claimed (see core/http/idempotency.ts). */
+  idempotency?: { scope: string; key: string } | null;
 }
 
 /** Context for work the server does on its own (jobs, schedules). */

@@ -14,6 +14,12 @@ declare module 'fastify' {
   }
 }
 
+/** The request holds the key; its service can record the response in its own transaction (inTransaction). */
+function claim(request: FastifyRequest, scope: string, key: string): void {
+  request.idempotency = { scope, key };
+  if (request.ctx) request.ctx.idempotency = request.idempotency;
+}
+
 function requestHash(request: FastifyRequest): string {
   return sha256Hex(JSON.stringify([request.method, request.routeOptions.url, request.body ?? null, request.query ?? null]));
 }
@@ -62,10 +68,7 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
       )
       .returning('key')
       .executeTakeFirst();
-    if (claimed) {
-      request.idempotency = { scope, key: header };
-      return;
-    }
+    if (claimed) return claim(request, scope, header);
 
     const existing = await db
       .selectFrom('idempotency_keys')
@@ -89,13 +92,14 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
         .returning('key')
         .executeTakeFirst();
       if (!takenOver) throw conflict('idempotency_in_progress', 'A request with this Idempotency-Key is still in progress; retry shortly.');
-      request.idempotency = { scope, key: header };
-      return;
+      return claim(request, scope, header);
     }
     reply.header('idempotent-replayed', 'true');
     return reply.code(existing.status_code).type('application/json').send(existing.response_body);
   });
 
+  // Records the response for replays. A service that ran inTransaction has already recorded its result
+  // with its change (core/transaction.ts); this also covers error answers and routes without one.
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
     if (!claim) return payload;

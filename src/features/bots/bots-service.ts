@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { ServiceContext } from '../../core/context.js';
 import { writeAudit } from '../../core/audit.js';
+import { inTransaction } from '../../core/transaction.js';
 import { isUniqueViolation } from '../../core/db-errors.js';
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -49,8 +50,7 @@ export async function insertBot(trx: Transaction<DB>, ctx: ServiceContext, input
 }
 
 export async function createBot({ ctx, input }: { ctx: ServiceContext; input: CreateBotInput }) {
-  const row = await ctx.db.transaction().execute((trx) => insertBot(trx, ctx, input));
-  return toBot(row);
+  return inTransaction(ctx, async (trx) => toBot(await insertBot(trx, ctx, input)));
 }
 
 interface PageInput {
