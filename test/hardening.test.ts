@@ -103,17 +103,23 @@ describe('keys', () => {
     const trial = (await h.request('POST', '/create_bot_before_login', { body: { name: 'Trial' }, ip: nextIp() })).body;
     expect((await h.request('GET', '/get_ui', { key: trial.conversation_key, query: { bot_id: trial.bot_id } })).status).toBe(200);
     const { account_id } = await h.database.db.selectFrom('bots').select('account_id').where('id', '=', trial.bot_id).executeTakeFirstOrThrow();
-    await h.database.db.updateTable('accounts').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', account_id).execute();
+    // As if 24 hours had passed: the trial and its key share one expiry time.
+    const past = new Date(Date.now() - 1000);
+    await h.database.db.updateTable('accounts').set({ expires_at: past }).where('id', '=', account_id).execute();
+    await h.database.db.updateTable('api_keys').set({ expires_at: past }).where('account_id', '=', account_id).execute();
     const res = await h.request('GET', '/get_ui', { key: trial.conversation_key, query: { bot_id: trial.bot_id } });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('expired_api_key');
   });
 
-  it('keeps a claimed bot\'s history in the audit log of its new account', async () => {
+  it('keeps a claimed bot\'s history and key in its new account', async () => {
     const trial = (await h.request('POST', '/create_bot_before_login', { body: { name: 'Keep me' }, ip: nextIp() })).body;
     const account = (await h.request('POST', '/create_account', { body: { email: uniqueEmail(), password: 'password123', claim_token: trial.claim_token } })).body;
     const actions = (await h.database.db.selectFrom('audit_logs').select('action').where('account_id', '=', account.account_id).execute()).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['bot.created', 'api_key.created', 'account.created', 'bot.claimed']));
+    // The trial key no longer expires with the trial.
+    const keys = await h.database.db.selectFrom('api_keys').select(['scope', 'expires_at']).where('account_id', '=', account.account_id).execute();
+    expect(keys.find((k) => k.scope === 'conversation')?.expires_at).toBeNull();
   });
 });
 

@@ -61,17 +61,16 @@ export async function authenticateKey(db: Database, raw: string): Promise<AuthKe
   if (!/^(sk|pk|ss)_[A-Za-z0-9_-]{20,100}$/.test(raw)) throw unauthenticated('The API key is malformed.');
   const row = await db
     .selectFrom('api_keys')
-    .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-    .select(['api_keys.id', 'api_keys.account_id', 'api_keys.kind', 'api_keys.scope', 'api_keys.bot_ids', 'api_keys.allowed_origins', 'api_keys.revoked_at', 'api_keys.expires_at', 'api_keys.last_used_at'])
-    .select('accounts.expires_at as account_expires_at')
-    .where('api_keys.key_hash', '=', sha256Hex(raw))
+    .select(['id', 'account_id', 'kind', 'scope', 'bot_ids', 'allowed_origins', 'revoked_at', 'expires_at', 'last_used_at'])
+    .where('key_hash', '=', sha256Hex(raw))
     .executeTakeFirst();
   const now = Date.now();
   if (!row) throw unauthenticated('The API key is not valid.');
   if (row.revoked_at) throw unauthenticated('The API key has been revoked.', 'revoked_api_key');
-  if (row.expires_at && row.expires_at.getTime() <= now) throw unauthenticated('The session has expired; log in again.', 'expired_api_key');
-  // An unclaimed trial bot's key stops with its trial, before the expiry job gets to delete it.
-  if (row.account_expires_at && row.account_expires_at.getTime() <= now) throw unauthenticated('This trial has expired; sign up to keep the bot.', 'expired_api_key');
+  // Sessions expire, and so does an unclaimed trial bot's key (with its trial, before the job deletes it).
+  if (row.expires_at && row.expires_at.getTime() <= now) {
+    throw unauthenticated(row.kind === 'session' ? 'The session has expired; log in again.' : 'The API key has expired.', 'expired_api_key');
+  }
   if (!row.last_used_at || now - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
     await db.updateTable('api_keys').set({ last_used_at: new Date(now) }).where('id', '=', row.id).execute();
   }

@@ -63,6 +63,8 @@ async function claimTrialBot(trx: Transaction<DB>, ctx: ServiceContext, token: s
   for (const table of TRIAL_OWNED_TABLES) {
     await trx.updateTable(table).set({ account_id: ctx.accountId }).where('account_id', '=', bot.account_id).execute();
   }
+  // The trial key expired with the trial; claimed, it lives on like any other key.
+  await trx.updateTable('api_keys').set({ expires_at: null }).where('account_id', '=', ctx.accountId).where('kind', '=', 'api').where('expires_at', 'is not', null).execute();
   await trx.deleteFrom('accounts').where('id', '=', bot.account_id).execute();
   await writeAudit(trx, ctx, { action: 'bot.claimed', objectType: 'bot', objectId: bot.id, details: { from_trial_account: bot.account_id } });
   return bot.id;

@@ -27,7 +27,7 @@ export async function createTrialBot({ ctx, input }: { ctx: ServiceContext; inpu
     await trx.insertInto('accounts').values({ id: accountId, kind: 'trial', email: null, email_normalized: null, password_hash: null, name: null, expires_at: expiresAt }).execute();
     const own: ServiceContext = { ...ctx, accountId };
     const bot = await insertBot(trx, own, input, { claimTokenHash: sha256Hex(claimToken) });
-    const key = await issueKey(trx, { accountId, name: 'Trial conversation key', kind: 'api', scope: 'conversation', botIds: [bot.id] });
+    const key = await issueKey(trx, { accountId, name: 'Trial conversation key', kind: 'api', scope: 'conversation', botIds: [bot.id], expiresAt });
     await writeAudit(trx, own, { action: 'api_key.created', objectType: 'api_key', objectId: key.keyId, details: { scope: 'conversation', trial: true } });
     return { bot_id: bot.id, claim_token: claimToken, conversation_key: key.key, expires_at: expiresAt.toISOString() };
   });
