@@ -17,6 +17,12 @@ import { systemRoutes } from './features/system/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
+// Request ids: a random per-process prefix and a counter, unique across processes without asking the
+// system for random bytes on every request.
+const REQUEST_ID_PREFIX = randomBytes(6).toString('hex');
+let requestCounter = 0;
+const nextRequestId = () => `req_${REQUEST_ID_PREFIX}${(requestCounter++ % 2 ** 48).toString(16).padStart(12, '0')}`;
+
 /** Builds the HTTP app: one error model, auth, idempotency and OpenAPI for every feature's routes. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
@@ -26,7 +32,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomBytes(12).toString('hex')}`;
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
     routerOptions: { ignoreTrailingSlash: true },
   });
