@@ -4,6 +4,7 @@ import { newId } from '../src/core/ids.js';
 import { eraseDueBots } from '../src/features/bots/bot-erasure.js';
 import { expireTrialBots } from '../src/features/bots/trial-bots-service.js';
 import { startHarness, type Harness, type TestResponse } from './support/harness.js';
+import { DEFAULT_UI, DEFAULT_VALUES } from './support/expected.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,16 +22,6 @@ const BOT_FIELDS = [
   'bot_id', 'name', 'handle', 'prompt', 'prompt_version', 'opening_message', 'ui', 'values', 'model',
   'calendar_link', 'transfer_number', 'response_enabled', 'response_resume_at', 'created_at', 'updated_at',
 ];
-const DEFAULT_UI = {
-  primary_color: '#6d28d9',
-  background_color: '#ffffff',
-  text_color: '#111827',
-  avatar_url: null,
-  position: 'bottom-right',
-  launcher_text: 'Chat with us',
-  theme: 'auto',
-};
-const DEFAULT_VALUES = { creativity: 50, length: 50, formality: 50, humor: 50, warmth: 50, emoji: 30, reply_delay: 0 };
 
 const uniqueHandle = () => `bot-${randomBytes(5).toString('hex')}`;
 /** A well-formed bot id that belongs to nobody. */

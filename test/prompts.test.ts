@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
 import { startHarness, type Harness, type TestResponse } from './support/harness.js';
+import { DEFAULT_UI, DEFAULT_VALUES } from './support/expected.js';
 
 /**
  * Prompts endpoints: the persona and behaviour of a bot (prompt and its versions, opening message,
@@ -81,16 +82,6 @@ async function seedExchange(accountId: string, botId: string, question: string, 
   return { conversationId, userMessageId, botMessageId };
 }
 
-const DEFAULT_VALUES = { creativity: 50, length: 50, formality: 50, humor: 50, warmth: 50, emoji: 30, reply_delay: 0 };
-const DEFAULT_UI = {
-  primary_color: '#6d28d9',
-  background_color: '#ffffff',
-  text_color: '#111827',
-  avatar_url: null,
-  position: 'bottom-right',
-  launcher_text: 'Chat with us',
-  theme: 'auto',
-};
 
 // ---------------------------------------------------------------------------------------------
 // The endpoints, for the checks every one of them must pass

@@ -1,0 +1,14 @@
+/**
+ * What the API promises for a new bot, written out here rather than imported from src/, so a changed
+ * default fails the tests instead of silently moving with them.
+ */
+export const DEFAULT_VALUES = { creativity: 50, length: 50, formality: 50, humor: 50, warmth: 50, emoji: 30, reply_delay: 0 };
+export const DEFAULT_UI = {
+  primary_color: '#6d28d9',
+  background_color: '#ffffff',
+  text_color: '#111827',
+  avatar_url: null,
+  position: 'bottom-right',
+  launcher_text: 'Chat with us',
+  theme: 'auto',
+};
