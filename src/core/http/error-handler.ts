@@ -68,7 +68,7 @@ function fromValidation(issues: ValidationIssue[], where: string | undefined, in
   return new DomainError('invalid_request', 'invalid_parameter', `Invalid parameter ${path}: ${issue.message}.`, path);
 }
 
-function toDomainError(error: FastifyError, request: FastifyRequest): DomainError | null {
+function asDomainError(error: FastifyError, request: FastifyRequest): DomainError | null {
   if (error instanceof DomainError) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext;
@@ -100,7 +100,7 @@ function toDomainError(error: FastifyError, request: FastifyRequest): DomainErro
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const domain = toDomainError(error, request);
+    const domain = asDomainError(error, request);
     if (domain) return sendError(reply, domain);
     // Unknown failures: log the detail, tell the caller only the request id.
     request.log.error({ err: error }, 'unhandled error');
