@@ -34,6 +34,12 @@ const botScoped: Record<string, (bot: string) => { query?: Record<string, string
   'POST /restore_prompt_version': (bot) => ({ body: { bot_id: bot, version: 1 } }),
   'GET /retrieve_prompt': (bot) => ({ query: { bot } }),
   'POST /modify_prompt': (bot) => ({ body: { bot, prompt: 'p' } }),
+  'GET /get_users': (bot) => ({ query: { bot_id: bot } }),
+  'GET /get_user': (bot) => ({ query: { bot_id: bot, user_id: 'u1' } }),
+  'POST /create_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1' } }),
+  'POST /update_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1', name: 'x' } }),
+  'POST /block_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1', blocked: true } }),
+  'POST /delete_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1' } }),
 };
 
 const takesBot = (op: any) =>

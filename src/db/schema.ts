@@ -101,6 +101,35 @@ export interface RetrainedResponsesTable {
   updated_at: Timestamp;
 }
 
+export interface EndUsersTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  user_id: string;
+  phone: string | null;
+  email: string | null;
+  name: string | null;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  attributes: Json<Record<string, unknown>>;
+  age_verified: Generated<boolean>;
+  age_verified_at: NullableTimestamp;
+  age_verified_channel: string | null;
+  opted_out: Generated<boolean>;
+  opted_out_at: NullableTimestamp;
+  blocked: Generated<boolean>;
+  first_seen_at: NullableTimestamp;
+  last_seen_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface SuppressionsTable {
+  account_id: string;
+  phone: string;
+  reason: string;
+  created_at: Generated<Date>;
+}
+
 export interface AuditLogsTable {
   id: string;
   account_id: string;
@@ -141,6 +170,8 @@ export interface DB {
   conversations: ConversationsTable;
   messages: MessagesTable;
   retrained_responses: RetrainedResponsesTable;
+  end_users: EndUsersTable;
+  suppressions: SuppressionsTable;
   audit_logs: AuditLogsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limit_counters: RateLimitCountersTable;
@@ -148,3 +179,4 @@ export interface DB {
 
 export type BotRow = Selectable<BotsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type EndUserRow = Selectable<EndUsersTable>;
