@@ -31,6 +31,7 @@ export const ConfigSchema = z.object({
   LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_MODEL: z.string().min(1).optional(),
+  LLM_TIMEOUT_MS: positiveInt(30_000),
   EMBEDDING_MODEL: z.string().min(1).optional(),
 
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex characters').optional(),

@@ -50,3 +50,14 @@ export class RateLimitedError extends DomainError {
     super('rate_limited', 'rate_limited', message);
   }
 }
+
+/** A provider (LLM, Twilio, Sinch, Stripe, SMTP) failed or timed out: 502/504 naming it, never its credentials. */
+export class ProviderError extends DomainError {
+  constructor(
+    readonly provider: string,
+    message: string,
+    timeout = false,
+  ) {
+    super(timeout ? 'provider_timeout' : 'provider_error', timeout ? 'provider_timeout' : 'provider_error', `${provider}: ${message}`);
+  }
+}

@@ -1,0 +1,38 @@
+/** What the conversation engine needs from a language model, whoever serves it. */
+export interface LlmMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface LlmRequest {
+  /** Overrides the configured default model (a bot's `model`). */
+  model?: string | null;
+  messages: LlmMessage[];
+  temperature: number;
+  maxTokens: number;
+  signal?: AbortSignal;
+}
+
+export interface LlmUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface LlmResult {
+  text: string;
+  model: string;
+  usage: LlmUsage;
+}
+
+export interface LlmStream {
+  /** Text deltas as the model produces them. */
+  deltas: AsyncIterable<string>;
+  /** The whole reply once the stream ends (rejects as the stream does). */
+  result: Promise<LlmResult>;
+}
+
+export interface LlmPort {
+  readonly provider: string;
+  generate(request: LlmRequest): Promise<LlmResult>;
+  stream(request: LlmRequest): LlmStream;
+}

@@ -1,0 +1,91 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the fake does with the next request; default: answer `reply` (or "ok"). */
+export interface FakeBehaviour {
+  reply?: string;
+  status?: number;
+  delayMs?: number;
+}
+
+export interface FakeOpenAi {
+  url: string;
+  /** Bodies of every request received, in order. */
+  requests: Array<Record<string, any>>;
+  /** Queue behaviours for the next requests. */
+  next(...b: FakeBehaviour[]): void;
+  /** Forget recorded requests and queued behaviours. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const readJson = (req: IncomingMessage) =>
+  new Promise<Record<string, any>>((resolve, reject) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(body));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+
+/**
+ * A real HTTP server speaking OpenAI's /v1/chat/completions, with and without `stream: true` (SSE
+ * chunks, a usage chunk, `data: [DONE]`). It refuses a wrong Bearer key like the real one does.
+ */
+export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpenAi> {
+  const requests: Array<Record<string, any>> = [];
+  const queue: FakeBehaviour[] = [];
+  const server: Server = createServer(async (req, res) => {
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }));
+      return;
+    }
+    const body = await readJson(req);
+    requests.push(body);
+    const b = queue.shift() ?? {};
+    if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
+    if (b.status && b.status >= 400) {
+      res.writeHead(b.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake failure', type: 'server_error' } }));
+      return;
+    }
+    const reply = b.reply ?? 'ok';
+    const model = String(body.model);
+    const usage = { prompt_tokens: 11, completion_tokens: reply.split(' ').length, total_tokens: 11 + reply.split(' ').length };
+    const base = { id: 'chatcmpl-fake', created: Math.floor(Date.now() / 1000), model };
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }], usage }),
+      );
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+    const words = reply.split(/(?<= )/);
+    for (const [i, word] of words.entries()) {
+      send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: word } : { content: word }, finish_reason: null }] });
+    }
+    send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    if (body.stream_options?.include_usage) send({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+    res.end('data: [DONE]\n\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    next: (...b) => queue.push(...b),
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
