@@ -13,6 +13,11 @@ import { toUser } from './user-view.js';
 
 type UserFields = Omit<UpdateUserInput, 'bot_id' | 'user_id'>;
 
+async function isSuppressed(trx: Transaction<DB>, accountId: string, phone: string): Promise<boolean> {
+  const row = await trx.selectFrom('suppressions').select('phone').where('account_id', '=', accountId).where('phone', '=', phone).executeTakeFirst();
+  return Boolean(row);
+}
+
 async function findUser(trx: Transaction<DB>, botId: string, by: { userId?: string | undefined; phone?: string | null | undefined }) {
   let q = trx.selectFrom('end_users').selectAll().where('bot_id', '=', botId).forUpdate();
   if (by.userId) q = q.where('user_id', '=', by.userId);
@@ -52,14 +57,15 @@ async function writeUser(ctx: ServiceContext, input: CreateUserInput | UpdateUse
       const bot = await loadBot(ctx, input.bot_id, { q: trx });
       const existing = await findUser(trx, bot.id, { userId: input.user_id, phone: mode === 'create' ? phone : undefined });
       if (!existing && mode === 'update') throw notFound('user', 'user_id');
+      // An opted-out number stays opted out, whichever user it is given to.
+      const suppressed = phone ? await isSuppressed(trx, ctx.accountId, phone) : false;
       if (existing) {
         const set = changes(input, phone, existing.attributes);
+        if (suppressed && !existing.opted_out) Object.assign(set, { opted_out: true, opted_out_at: new Date() });
         const row = await trx.updateTable('end_users').set({ ...set, updated_at: new Date() }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
         await writeAudit(trx, ctx, { action: 'user.updated', objectType: 'user', objectId: row.id, details: { bot_id: bot.id, fields: Object.keys(set) } });
         return row;
       }
-      // An opted-out number stays opted out, whoever creates its user again.
-      const suppressed = phone ? await trx.selectFrom('suppressions').select('phone').where('account_id', '=', ctx.accountId).where('phone', '=', phone).executeTakeFirst() : undefined;
       const set = changes(input, phone, {});
       const id = newId('usr');
       const row = await trx
@@ -71,7 +77,7 @@ async function writeUser(ctx: ServiceContext, input: CreateUserInput | UpdateUse
           user_id: input.user_id ?? phone ?? id,
           attributes: '{}',
           ...set,
-          opted_out: Boolean(suppressed),
+          opted_out: suppressed,
           opted_out_at: suppressed ? new Date() : null,
           updated_at: new Date(),
         })
