@@ -1046,3 +1046,20 @@ describe('security', () => {
     expect(res.body.name).toBe('Original');
   });
 });
+
+describe('events', () => {
+  it('records user.created in the outbox with the change, and erases it with the user', async () => {
+    const { key, accountId } = await h.signup();
+    const bot = await h.createBot(key);
+    await h.request('POST', '/create_user', { key, body: { bot_id: bot.bot_id, user_id: 'evt-fan', name: 'Fan' } });
+    const events = await h.database.db.selectFrom('outbox_events').selectAll().where('account_id', '=', accountId).execute();
+    expect(events).toHaveLength(1);
+    expect(events[0]!.type).toBe('user.created');
+    expect(events[0]!.payload).toMatchObject({ id: events[0]!.id, type: 'user.created', data: { bot_id: bot.bot_id, user_id: 'evt-fan' } });
+    // An update is not a creation.
+    await h.request('POST', '/create_user', { key, body: { bot_id: bot.bot_id, user_id: 'evt-fan', name: 'Fan 2' } });
+    expect(await h.database.db.selectFrom('outbox_events').select('id').where('account_id', '=', accountId).execute()).toHaveLength(1);
+    await h.request('POST', '/delete_user', { key, body: { bot_id: bot.bot_id, user_id: 'evt-fan' } });
+    expect(await h.database.db.selectFrom('outbox_events').select('id').where('account_id', '=', accountId).execute()).toHaveLength(0);
+  });
+});

@@ -130,6 +130,15 @@ export interface SuppressionsTable {
   created_at: Generated<Date>;
 }
 
+export interface OutboxEventsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  dispatched_at: NullableTimestamp;
+}
+
 export interface AuditLogsTable {
   id: string;
   account_id: string;
@@ -172,6 +181,7 @@ export interface DB {
   retrained_responses: RetrainedResponsesTable;
   end_users: EndUsersTable;
   suppressions: SuppressionsTable;
+  outbox_events: OutboxEventsTable;
   audit_logs: AuditLogsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limit_counters: RateLimitCountersTable;

@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-end-users.js';
+import * as m0003 from './0003-outbox.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-end-users': m0002,
+  '0003-outbox': m0003,
 };

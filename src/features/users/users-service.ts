@@ -2,6 +2,7 @@ import { sql, type Transaction, type Updateable } from 'kysely';
 import type { DB, EndUsersTable } from '../../db/schema.js';
 import type { ServiceContext } from '../../core/context.js';
 import { writeAudit } from '../../core/audit.js';
+import { emitEvent } from '../../core/events.js';
 import { isUniqueViolation } from '../../core/db-errors.js';
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -84,6 +85,7 @@ async function writeUser(ctx: ServiceContext, input: CreateUserInput | UpdateUse
         .returningAll()
         .executeTakeFirstOrThrow();
       await writeAudit(trx, ctx, { action: 'user.created', objectType: 'user', objectId: row.id, details: { bot_id: bot.id } });
+      await emitEvent(trx, ctx, 'user.created', { bot_id: bot.id, user_id: row.user_id });
       return row;
     });
   try {
@@ -173,6 +175,13 @@ export async function deleteUser({ ctx, input }: { ctx: ServiceContext; input: {
     if (!user) throw notFound('user', 'user_id');
     await trx.deleteFrom('conversations').where('bot_id', '=', bot.id).where('user_id', '=', user.user_id).execute();
     await trx.deleteFrom('end_users').where('id', '=', user.id).execute();
+    // Events about an end user carry data.bot_id and data.user_id; undelivered ones go with the user.
+    await trx
+      .deleteFrom('outbox_events')
+      .where('account_id', '=', ctx.accountId)
+      .where('dispatched_at', 'is', null)
+      .where(sql<boolean>`payload->'data'->>'bot_id' = ${bot.id} and payload->'data'->>'user_id' = ${user.user_id}`)
+      .execute();
     const suppressed = Boolean(user.opted_out && user.phone);
     if (suppressed) {
       await trx.insertInto('suppressions').values({ account_id: ctx.accountId, phone: user.phone!, reason: 'opted_out' }).onConflict((oc) => oc.doNothing()).execute();

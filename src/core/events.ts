@@ -1,0 +1,37 @@
+import type { Transaction } from 'kysely';
+import type { DB } from '../db/schema.js';
+import type { ServiceContext } from './context.js';
+import { newId } from './ids.js';
+
+/** Event types of API.md's Webhooks section. */
+export type EventType =
+  | 'message.received'
+  | 'message.sent'
+  | 'message.failed'
+  | 'conversation.created'
+  | 'conversation.takeover'
+  | 'user.created'
+  | 'user.opted_out'
+  | 'user.opted_in'
+  | 'call.started'
+  | 'call.ended'
+  | 'call.transferred'
+  | 'source.ready'
+  | 'source.failed'
+  | 'campaign.finished'
+  | 'feedback.created'
+  | 'subscription.updated';
+
+/**
+ * Records a domain event in the outbox, inside the transaction that makes the change it reports.
+ * Events about an end user put `bot_id` and `user_id` in `data` (delete_user erases undelivered ones
+ * by those keys), and carry ids rather than personal data.
+ */
+export async function emitEvent(trx: Transaction<DB>, ctx: ServiceContext, type: EventType, data: Record<string, unknown>): Promise<string> {
+  const id = newId('evt');
+  await trx
+    .insertInto('outbox_events')
+    .values({ id, account_id: ctx.accountId, type, payload: JSON.stringify({ id, type, created_at: new Date().toISOString(), data }) })
+    .execute();
+  return id;
+}
