@@ -15,6 +15,7 @@ import { botRoutes } from './features/bots/routes.js';
 import { promptRoutes } from './features/prompts/routes.js';
 import { systemRoutes } from './features/system/routes.js';
 import { userRoutes } from './features/users/routes.js';
+import { conversationRoutes } from './features/conversations/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(botRoutes(deps));
   await app.register(promptRoutes(deps));
   await app.register(userRoutes(deps));
+  await app.register(conversationRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', withDefaultFonts: false, telemetry: false } as Record<string, unknown> });

@@ -29,7 +29,7 @@ describe('sinth command', () => {
     const first = await run(['migrate'], env);
     expect(first.code).toBe(0);
     // On the shared PostgreSQL test database the migrations were applied by the test setup already.
-    expect(first.stdout).toMatch(pgUrl ? /up to date/ : /applied: 0001-foundation, 0002-end-users, 0003-outbox/);
+    expect(first.stdout).toMatch(pgUrl ? /up to date/ : /applied: 0001-foundation, 0002-end-users, 0003-outbox, 0004-conversation-turns/);
     const second = await run(['migrate'], env);
     expect(second.stdout).toMatch(/up to date/);
   }, 90_000);

@@ -73,9 +73,9 @@ describe.skipIf(!pgUrl)('migrations on PostgreSQL', () => {
     try {
       const [ra, rb] = await Promise.all([migrateToLatest(a.db), migrateToLatest(b.db)]);
       // Exactly one of the two applied the foundation; the other found it done.
-      expect([...ra, ...rb].sort()).toEqual(['0001-foundation', '0002-end-users', '0003-outbox']);
+      expect([...ra, ...rb].sort()).toEqual(['0001-foundation', '0002-end-users', '0003-outbox', '0004-conversation-turns']);
       const rows = await a.pool.query('select name from schema_migrations');
-      expect(rows.rows.map((r) => r.name).sort()).toEqual(['0001-foundation', '0002-end-users', '0003-outbox']);
+      expect(rows.rows.map((r) => r.name).sort()).toEqual(['0001-foundation', '0002-end-users', '0003-outbox', '0004-conversation-turns']);
     } finally {
       await a.close();
       await b.close();

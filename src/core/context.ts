@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
+import type { LlmPort } from '../providers/llm/port.js';
 
 /** What the process provides to every service call: built once at start. */
 export interface AppDeps {
@@ -9,6 +10,8 @@ export interface AppDeps {
   config: Config;
   jobs: JobQueue;
   log: Logger;
+  /** The language model; null runs the engine in its builtin mode (curated answers only). */
+  llm: LlmPort | null;
 }
 
 export type ActorType = 'key' | 'session' | 'anonymous' | 'system';

@@ -74,6 +74,8 @@ export interface ConversationsTable {
   channel: Generated<string>;
   bot_enabled: boolean | null;
   resume_at: NullableTimestamp;
+  summary: ColumnType<string | null, string | null | undefined, string | null>;
+  last_message_at: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -84,6 +86,15 @@ export interface MessagesTable {
   conversation_id: string;
   role: 'user' | 'assistant' | 'operator' | 'system';
   content: string;
+  /** pending: waiting for its reply; unanswered: the model failed; flagged: stopped by the hard limits. */
+  status: Generated<'ok' | 'pending' | 'unanswered' | 'flagged'>;
+  /** Where a bot reply came from: model, retrained, builtin, safety, opening. */
+  source: ColumnType<string | null, string | null | undefined, string | null>;
+  model: ColumnType<string | null, string | null | undefined, string | null>;
+  tokens_in: ColumnType<number | null, number | null | undefined, number | null>;
+  tokens_out: ColumnType<number | null, number | null | undefined, number | null>;
+  latency_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  sources: ColumnType<unknown[] | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
 }
 

@@ -118,6 +118,19 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
   });
 }
 
+/** Records a response sent outside Fastify's reply cycle (a stream), so a retry replays it. */
+export async function recordIdempotentResponse(deps: Pick<AppDeps, 'db'>, request: FastifyRequest, status: number, body: unknown): Promise<void> {
+  const claim = request.idempotency;
+  if (!claim) return;
+  request.idempotency = null;
+  await deps.db
+    .updateTable('idempotency_keys')
+    .set({ status_code: status, response_body: JSON.stringify(body), locked_until: null })
+    .where('scope', '=', claim.scope)
+    .where('key', '=', claim.key)
+    .execute();
+}
+
 /** Drops records older than the replay window; run by a scheduled job. */
 export async function pruneIdempotencyKeys(deps: Pick<AppDeps, 'db'>): Promise<void> {
   await deps.db.deleteFrom('idempotency_keys').where(sql<boolean>`created_at < now() - make_interval(hours => ${TTL_HOURS})`).execute();

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps, ServiceContext } from '../../core/context.js';
+import { DomainError } from '../../core/errors.js';
+import { ctxOf } from '../../core/http/auth-hooks.js';
+import { STATUS_BY_TYPE } from '../../core/http/error-handler.js';
+import { recordIdempotentResponse } from '../../core/http/idempotency.js';
+import { describe } from '../../core/http/schema.js';
+import { converse, type TurnResult } from '../../engine/converse.js';
+import { resolveCreator } from '../bots/bot-access.js';
+import { getConversationExternal } from './external-service.js';
+import * as S from './schemas.js';
+
+const tag = 'Conversations';
+
+const view = (t: TurnResult) => ({
+  conversation_id: t.conversation_id,
+  user_message_id: t.user_message_id,
+  message_id: t.message_id,
+  reply: t.reply,
+  opening_message: t.opening_message,
+  takeover: t.takeover,
+  source: t.source,
+  sources: t.sources,
+});
+
+/**
+ * Server-Sent Events: `start` (ids, opening message), `delta` per chunk of text, then `done` with the
+ * stored turn, or `error`. The turn is stored whether or not the client stays to the end.
+ */
+async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRequest, reply: FastifyReply, input: S.ConversationApiInput) {
+  const bot = await resolveCreator(ctx, input.creator);
+  const turn = await converse(ctx, { bot, userId: input.user_id, channel: 'api', message: input.message });
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const send = (event: string, data: unknown) => {
+    if (!raw.destroyed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  send('start', { conversation_id: turn.result.conversation_id, user_message_id: turn.result.user_message_id, opening_message: turn.result.opening_message });
+  for await (const text of turn.deltas) send('delta', { text });
+  try {
+    const done = view(await turn.done);
+    await recordIdempotentResponse(deps, request, 200, done);
+    send('done', done);
+  } catch (err) {
+    const e = err instanceof DomainError ? err : new DomainError('internal', 'internal_error', 'internal error');
+    if (!(err instanceof DomainError)) request.log.error({ err }, 'stream failed');
+    send('error', { error: { type: e.type, code: e.code, message: e.message, status: STATUS_BY_TYPE[e.type], request_id: String(request.id) } });
+  }
+  raw.end();
+}
+
+export function conversationRoutes(deps: AppDeps) {
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+
+    app.post('/conversation_api', {
+      config: { auth: 'conversation', idempotent: true },
+      schema: {
+        ...describe({
+          tag,
+          auth: 'conversation',
+          summary: 'Send a message and get the bot\'s reply',
+          ok: S.ConversationReply,
+          extraErrors: [422, 502, 504],
+          description: 'With `stream: true` the answer is text/event-stream: `start`, `delta` events with text, then `done` with this object (or `error`).',
+        }),
+        body: S.ConversationApiInput,
+      },
+    }, async (req, reply) => {
+      const ctx = ctxOf(req);
+      if (req.body.stream) return streamTurn(deps, ctx, req, reply, req.body);
+      const bot = await resolveCreator(ctx, req.body.creator);
+      const turn = await converse(ctx, { bot, userId: req.body.user_id, channel: 'api', message: req.body.message });
+      return view(await turn.done);
+    });
+
+    app.get('/get_conversation_external', {
+      config: { auth: 'conversation' },
+      schema: {
+        ...describe({ tag, auth: 'conversation', summary: 'One end user\'s conversation, as a fan-facing app shows it', ok: S.ExternalConversation }),
+        querystring: S.ExternalConversationQuery,
+      },
+    }, (req) => getConversationExternal({ ctx: ctxOf(req), input: req.query }));
+  };
+}

@@ -1,0 +1,20 @@
+import type { Config } from '../../config.js';
+import { openAiCompatible } from './openai-compatible.js';
+import type { LlmPort } from './port.js';
+
+/**
+ * The model behind the bots, chosen from configuration: an OpenAI-compatible server when LLM_BASE_URL
+ * or LLM_API_KEY is set (or LLM_PROVIDER says so), else none, and the engine answers in its builtin
+ * mode (curated answers only, labelled as such) so a fresh `npm start` works offline.
+ */
+export function createLlm(config: Config): LlmPort | null {
+  const provider = config.LLM_PROVIDER ?? (config.LLM_BASE_URL || config.LLM_API_KEY ? 'openai-compatible' : 'builtin');
+  if (provider === 'builtin') return null;
+  if (provider === 'anthropic') throw new Error('LLM_PROVIDER: anthropic is not available in this version; use openai-compatible or builtin');
+  return openAiCompatible({
+    baseUrl: config.LLM_BASE_URL ?? 'https://api.openai.com/v1',
+    apiKey: config.LLM_API_KEY,
+    defaultModel: config.LLM_MODEL ?? 'gpt-4o-mini',
+    timeoutMs: config.LLM_TIMEOUT_MS,
+  });
+}
