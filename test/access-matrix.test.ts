@@ -40,6 +40,8 @@ const botScoped: Record<string, (bot: string) => { query?: Record<string, string
   'POST /update_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1', name: 'x' } }),
   'POST /block_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1', blocked: true } }),
   'POST /delete_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1' } }),
+  'POST /add_message_to_conversation': (bot) => ({ body: { bot_id: bot, user_id: 'u1', role: 'operator', content: 'hi' } }),
+  'POST /get_conversations': (bot) => ({ body: { bot_id: bot } }),
 };
 
 const takesBot = (op: any) =>

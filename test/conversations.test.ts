@@ -174,3 +174,56 @@ describe('conversation_api', () => {
     expect(foreign.status).toBe(404);
   });
 });
+
+describe('operator messages and the inbox', () => {
+  it('adds an operator reply the bot reads next time, and lists the conversation with its state', async () => {
+    const { say, key, bot } = await setup(h);
+    fake.next({ reply: 'first reply' });
+    const first = await say('fan-20', 'hello');
+    await h.request('POST', '/toggle_bot_response', { key, body: { bot_id: bot.bot_id, conversation_id: first.body.conversation_id, enabled: false } });
+    const added = await h.request('POST', '/add_message_to_conversation', { key, body: { conversation_id: first.body.conversation_id, role: 'operator', content: 'Hi, this is the real me.' } });
+    expect(added.status).toBe(200);
+    expect(added.body).toMatchObject({ conversation_id: first.body.conversation_id, role: 'operator', delivered: true });
+
+    const inbox = await h.request('POST', '/get_conversations', { key, body: { bot_id: bot.bot_id } });
+    expect(inbox.body.data).toHaveLength(1);
+    expect(inbox.body.data[0]).toMatchObject({ user_id: 'fan-20', message_count: 3, bot_enabled: false, last_message: { role: 'operator', content: 'Hi, this is the real me.' } });
+
+    await h.request('POST', '/toggle_bot_response', { key, body: { bot_id: bot.bot_id, conversation_id: first.body.conversation_id, enabled: true } });
+    fake.next({ reply: 'back again' });
+    await say('fan-20', 'who was that?');
+    // The operator's words reach the model as the bot's own.
+    expect(fake.requests[1]!.messages.slice(1)).toEqual([
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'first reply' },
+      { role: 'assistant', content: 'Hi, this is the real me.' },
+      { role: 'user', content: 'who was that?' },
+    ]);
+  });
+
+  it('creates the API conversation when named by bot and user, and filters the inbox', async () => {
+    const { key, bot } = await setup(h);
+    const res = await h.request('POST', '/add_message_to_conversation', { key, body: { bot_id: bot.bot_id, user_id: 'imported', role: 'user', content: 'old question about prices' } });
+    expect(res.status).toBe(200);
+    const found = await h.request('POST', '/get_conversations', { key, body: { search: 'PRICES' } });
+    expect(found.body.data.map((c: any) => c.user_id)).toEqual(['imported']);
+    expect((await h.request('POST', '/get_conversations', { key, body: { search: 'nothing like this' } })).body.data).toHaveLength(0);
+    expect((await h.request('POST', '/get_conversations', { key, body: { channel: 'sms' } })).body.data).toHaveLength(0);
+    expect((await h.request('POST', '/get_conversations', { key, body: { since: 'yesterday' } })).body.error.param).toBe('since');
+  });
+
+  it('asks for a conversation or a bot and user, and refuses delivery it cannot make', async () => {
+    const { key, bot, accountId } = await setup(h);
+    const neither = await h.request('POST', '/add_message_to_conversation', { key, body: { role: 'operator', content: 'x' } });
+    expect(neither.body.error).toMatchObject({ type: 'invalid_request', param: 'conversation_id' });
+    const { newId } = await import('../src/core/ids.js');
+    const sms = newId('conv');
+    await h.database.db.insertInto('conversations').values({ id: sms, account_id: accountId, bot_id: bot.bot_id, user_id: '+14155552671', channel: 'sms', updated_at: new Date() }).execute();
+    const deliver = await h.request('POST', '/add_message_to_conversation', { key, body: { conversation_id: sms, role: 'operator', content: 'x', deliver: true } });
+    expect(deliver.status).toBe(422);
+    expect(deliver.body.error.code).toBe('delivery_unavailable');
+    const other = await h.signup();
+    const foreign = await h.request('POST', '/add_message_to_conversation', { key: other.key, body: { conversation_id: sms, role: 'operator', content: 'x' } });
+    expect(foreign.status).toBe(404);
+  });
+});

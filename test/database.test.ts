@@ -9,6 +9,7 @@ import { createLogger } from '../src/core/logger.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { startServer } from '../src/main.js';
+import { PgBossQueue } from '../src/jobs/queue.js';
 import { uniqueEmail } from './support/harness.js';
 
 const pgUrl = inject('postgresUrl');
@@ -58,6 +59,30 @@ describe('restart', () => {
       await second.close();
     }
   }, 90_000);
+});
+
+describe.skipIf(!pgUrl)('job queue on PostgreSQL', () => {
+  it('starts when several instances create their queues at the same moment', async () => {
+    const name = `sinth_boss_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: pgUrl! });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(pgUrl!);
+    url.pathname = `/${name}`;
+    const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url.toString(), dataDir: tmpdir() })));
+    const queues = handles.map((h) => new PgBossQueue(h.pool, 'all', createLogger('silent')));
+    const defs = ['a', 'b', 'c', 'd'].map((n) => ({ name: `test.${n}`, handle: async () => undefined }));
+    try {
+      await Promise.all(queues.map((q) => q.start(defs)));
+      const rows = await handles[0]!.pool.query(`select name from pgboss.queue where name like 'test.%' order by name`);
+      expect(rows.rows.map((r) => r.name)).toEqual(['test.a', 'test.b', 'test.c', 'test.d']);
+    } finally {
+      await Promise.all(queues.map((q) => q.stop(false)));
+      await Promise.all(handles.map((h) => h.close()));
+      await admin.query(`drop database ${name} with (force)`);
+      await admin.end();
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!pgUrl)('migrations on PostgreSQL', () => {

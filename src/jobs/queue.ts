@@ -52,13 +52,31 @@ export class PgBossQueue implements JobQueue {
   async start(definitions: JobDefinition[]): Promise<void> {
     await this.boss.start();
     this.started = true;
-    for (const def of definitions) await this.boss.createQueue(def.name, { name: def.name, retryLimit: def.retryLimit ?? 5, retryBackoff: true });
+    for (const def of definitions) await this.ensureQueue(def);
     if (this.role === 'api') return;
     for (const def of definitions) {
       await this.boss.work<object>(def.name, async (jobs) => {
         for (const job of jobs) await def.handle(job.data);
       });
       if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
+    }
+  }
+
+  /**
+   * Creates a job's queue unless it exists. Instances starting together race on pg-boss's DDL (a
+   * deadlock or a duplicate on PostgreSQL): the loser waits a moment and looks again.
+   */
+  private async ensureQueue(def: JobDefinition): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (await this.boss.getQueue(def.name)) return;
+      try {
+        await this.boss.createQueue(def.name, { name: def.name, retryLimit: def.retryLimit ?? 5, retryBackoff: true });
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= 5 || !['40P01', '23505', '42P07'].includes(code ?? '')) throw err;
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+      }
     }
   }
 

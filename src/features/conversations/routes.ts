@@ -5,10 +5,11 @@ import { DomainError } from '../../core/errors.js';
 import { ctxOf } from '../../core/http/auth-hooks.js';
 import { STATUS_BY_TYPE } from '../../core/http/error-handler.js';
 import { recordIdempotentResponse } from '../../core/http/idempotency.js';
-import { describe } from '../../core/http/schema.js';
+import { describe, page } from '../../core/http/schema.js';
 import { converse, type TurnResult } from '../../engine/converse.js';
 import { resolveCreator } from '../bots/bot-access.js';
 import { getConversationExternal } from './external-service.js';
+import { addMessageToConversation, getConversations } from './inbox-service.js';
 import * as S from './schemas.js';
 
 const tag = 'Conversations';
@@ -75,6 +76,22 @@ export function conversationRoutes(deps: AppDeps) {
       const turn = await converse(ctx, { bot, userId: req.body.user_id, channel: 'api', message: req.body.message });
       return view(await turn.done);
     });
+
+    app.post('/add_message_to_conversation', {
+      config: { auth: 'admin', idempotent: true },
+      schema: {
+        ...describe({ tag, auth: 'admin', summary: 'Add a message (e.g. an operator\'s reply) to a conversation\'s history', ok: S.AddedMessage, extraErrors: [422] }),
+        body: S.AddMessageInput,
+      },
+    }, (req) => addMessageToConversation({ ctx: ctxOf(req), input: req.body }));
+
+    app.post('/get_conversations', {
+      config: { auth: 'admin' },
+      schema: {
+        ...describe({ tag, auth: 'admin', summary: 'Conversations with last message, counts and takeover state', ok: page(S.ConversationSummary) }),
+        body: S.GetConversationsInput,
+      },
+    }, (req) => getConversations({ ctx: ctxOf(req), input: req.body }));
 
     app.get('/get_conversation_external', {
       config: { auth: 'conversation' },

@@ -42,3 +42,48 @@ export const ExternalConversation = z.object({
   data: z.array(ExternalMessage).describe('Newest first'),
   next_cursor: z.string().nullable(),
 });
+
+export const AddMessageInput = z
+  .strictObject({
+    conversation_id: z.string().regex(/^conv_[0-9a-z]{26}$/, 'must be a conversation id (conv_…)').optional(),
+    bot_id: z.string().regex(/^bot_[0-9a-z]{26}$/, 'must be a bot id (bot_…)').optional(),
+    user_id: UserId.optional(),
+    role: z.enum(['operator', 'assistant', 'user']),
+    content: z.string().trim().min(1, 'must not be empty').max(4000),
+    deliver: z.boolean().optional().describe('Also send it to the user over the conversation\'s channel (SMS)'),
+  });
+export type AddMessageInput = z.infer<typeof AddMessageInput>;
+
+export const AddedMessage = z.object({
+  message_id: z.string(),
+  conversation_id: z.string(),
+  role: z.enum(['operator', 'assistant', 'user']),
+  content: z.string(),
+  created_at: z.string(),
+  delivered: z.boolean(),
+});
+
+const Iso = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' });
+export const GetConversationsInput = z.strictObject({
+  bot_id: z.string().regex(/^bot_[0-9a-z]{26}$/, 'must be a bot id (bot_…)').optional(),
+  channel: z.enum(['api', 'sms', 'voice']).optional(),
+  user_id: UserId.optional(),
+  since: Iso.optional(),
+  until: Iso.optional(),
+  search: z.string().trim().min(1).max(100).optional().describe('Matches message text or the user id'),
+  ...PageQuery,
+});
+export type GetConversationsInput = z.infer<typeof GetConversationsInput>;
+
+export const ConversationSummary = z.object({
+  conversation_id: z.string(),
+  bot_id: z.string(),
+  user_id: z.string(),
+  channel: z.string(),
+  created_at: z.string(),
+  last_message_at: z.string().nullable(),
+  last_message: z.object({ message_id: z.string(), role: z.string(), content: z.string(), created_at: z.string() }).nullable(),
+  message_count: z.number(),
+  unanswered_count: z.number(),
+  bot_enabled: z.boolean().describe('False while a human has taken over this conversation (or the whole bot)'),
+});

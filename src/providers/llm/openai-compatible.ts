@@ -27,7 +27,9 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
   // Retries are ours, not the SDK's (whose first back-off is 2 s): one more try after a short pause.
   const settings = (req: LlmRequest) => ({
     model: model(req.model),
-    messages: req.messages,
+    // The persona goes in the SDK's `system` field, which it keeps apart from the conversation.
+    system: req.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n') || undefined,
+    messages: req.messages.filter((m) => m.role !== 'system') as Array<{ role: 'user' | 'assistant'; content: string }>,
     temperature: req.temperature,
     maxOutputTokens: req.maxTokens,
     maxRetries: 0,
