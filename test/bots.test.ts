@@ -672,14 +672,16 @@ describe('POST /toggle_bot_response', () => {
       expect(after.resume_at?.toISOString()).toBe(off.body.resume_at);
     });
 
-    it('a conversation without its own switch follows the bot when flipped', async () => {
+    it('a bot switched off for everyone stays off in every conversation', async () => {
       const { key, accountId } = await h.signup();
       const bot = await h.createBot(key);
       const conv = await insertConversation(accountId, bot.bot_id);
       await h.request('POST', '/toggle_bot_response', { key, body: { bot_id: bot.bot_id, enabled: false } });
-      // The bot is off, so the conversation (following it) flips on.
-      const res = await h.request('POST', '/toggle_bot_response', { key, body: { bot_id: bot.bot_id, conversation_id: conv } });
-      expect(res.body).toMatchObject({ conversation_id: conv, enabled: true });
+      // Switching the conversation on clears its own switch, but the bot-wide takeover still holds.
+      const res = await h.request('POST', '/toggle_bot_response', { key, body: { bot_id: bot.bot_id, conversation_id: conv, enabled: true } });
+      expect(res.body).toMatchObject({ conversation_id: conv, enabled: false });
+      const row = await h.database.db.selectFrom('conversations').select('bot_enabled').where('id', '=', conv).executeTakeFirstOrThrow();
+      expect(row.bot_enabled).toBeNull();
       expect(await getBots(key)).toMatchObject([{ response_enabled: false }]);
     });
 

@@ -9,6 +9,10 @@ describe('token counting', () => {
     expect(countTokens('antidisestablishmentarianism')).toBeGreaterThan(1);
     expect(countTokens('antidisestablishmentarianism')).toBeLessThan('antidisestablishmentarianism'.length);
   });
+
+  it('counts special-token text in user messages instead of refusing it', () => {
+    expect(countTokens('what does <|endoftext|> mean?')).toBeGreaterThan(5);
+  });
 });
 
 describe('history budget', () => {

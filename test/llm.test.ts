@@ -75,6 +75,19 @@ describe('OpenAI-compatible adapter', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
+  it('lets a slow but steady stream finish, timing out only on silence', async () => {
+    fake.next({ reply: 'a b c d e f', chunkDelayMs: 150 });
+    const s = llm({ timeoutMs: 400 }).stream(request);
+    let text = '';
+    for await (const d of s.deltas) text += d;
+    expect(text).toBe('a b c d e f'); // ~900 ms in all, never 400 ms without a chunk
+    fake.next({ delayMs: 1000 });
+    const silent = llm({ timeoutMs: 300 }).stream(request);
+    await expect((async () => {
+      for await (const _ of silent.deltas) void _;
+    })()).rejects.toMatchObject({ type: 'provider_timeout' });
+  });
+
   it('surfaces a failed stream as a provider error', async () => {
     fake.next({ status: 500 }, { status: 500 });
     const s = llm().stream(request);

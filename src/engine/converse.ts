@@ -1,12 +1,12 @@
 import { sql, type Transaction } from 'kysely';
 import type { BotRow, DB, EndUserRow } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
-import { forbidden } from '../core/errors.js';
+import { forbidden, notFound, ProviderError } from '../core/errors.js';
 import { emitEvent } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
-import type { LlmResult } from '../providers/llm/port.js';
-import { assemblePrompt } from './prompt.js';
+import type { LlmPort, LlmResult } from '../providers/llm/port.js';
+import { assemblePrompt, type AssembledPrompt } from './prompt.js';
 import { matchRetrained, retrainedExamples } from './retrained.js';
 import { checkHardLimits, SAFE_REPLY } from './safety.js';
 
@@ -37,10 +37,11 @@ export interface TurnResult {
 
 interface Prepared {
   result: TurnResult;
-  /** Set when the model must be asked; the prompt is built from what is stored. */
-  needsModel: boolean;
+  /** Set when the model must be asked. */
+  prompt: AssembledPrompt | null;
+  needsModel?: boolean;
   conversationId: string;
-  user: EndUserRow;
+  replyId: string;
 }
 
 /**
@@ -54,17 +55,18 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   await sql`select pg_advisory_xact_lock(hashtext(${`${bot.id}:${input.userId}:${input.channel}`}))`.execute(trx);
 
   const now = new Date();
-  let user = await trx.selectFrom('end_users').selectAll().where('bot_id', '=', bot.id).where('user_id', '=', input.userId).executeTakeFirst();
-  if (!user) {
-    user = await trx
-      .insertInto('end_users')
-      .values({ id: newId('usr'), account_id: ctx.accountId, bot_id: bot.id, user_id: input.userId, attributes: '{}', first_seen_at: now, last_seen_at: now, updated_at: now })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await emitEvent(trx, ctx, 'user.created', { bot_id: bot.id, user_id: user.user_id });
-  } else {
-    await trx.updateTable('end_users').set({ last_seen_at: now, first_seen_at: user.first_seen_at ?? now }).where('id', '=', user.id).execute();
-  }
+  // Upsert: a create_user or another channel may be creating the same end user at this moment.
+  const upserted = await trx
+    .insertInto('end_users')
+    .values({ id: newId('usr'), account_id: ctx.accountId, bot_id: bot.id, user_id: input.userId, attributes: '{}', first_seen_at: now, last_seen_at: now, updated_at: now })
+    .onConflict((oc) =>
+      oc.columns(['bot_id', 'user_id']).doUpdateSet({ last_seen_at: now, first_seen_at: sql`coalesce(end_users.first_seen_at, excluded.first_seen_at)` }),
+    )
+    .returningAll()
+    .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
+    .executeTakeFirstOrThrow();
+  const { inserted, ...user } = upserted;
+  if (inserted) await emitEvent(trx, ctx, 'user.created', { bot_id: bot.id, user_id: user.user_id });
   if (user.blocked) throw forbidden('This user is blocked from talking to this bot.', 'user_blocked');
 
   let conversation = await trx
@@ -93,6 +95,8 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
 
   const verdict = checkHardLimits(input.message);
   const userMessageId = newId('msg');
+  // The reply's id is taken now, so replies sort right after their own message however long they take.
+  const replyId = newId('msg');
   await trx
     .insertInto('messages')
     .values({ id: userMessageId, account_id: ctx.accountId, conversation_id: conversationId, role: 'user', content: input.message, status: verdict.allowed ? 'pending' : 'flagged', source: verdict.category })
@@ -102,40 +106,44 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
 
   const base: TurnResult = { conversation_id: conversationId, user_message_id: userMessageId, reply: null, message_id: null, opening_message: opening, takeover: false, source: null, sources: [] };
   const answer = async (text: string, source: 'retrained' | 'safety') => {
-    const id = await storeReply(trx, ctx, input, conversationId, userMessageId, text, { source });
-    return { result: { ...base, reply: text, message_id: id, source }, needsModel: false, conversationId, user: user! };
+    await storeReply(trx, ctx, input, { conversationId, userMessageId, replyId }, text, { source });
+    return { result: { ...base, reply: text, message_id: replyId, source }, prompt: null, conversationId, replyId };
   };
 
-  if (!verdict.allowed) return answer(SAFE_REPLY, 'safety');
-
-  const botOn = conversation.bot_enabled === null ? isEnabled(bot.response_enabled, bot.response_resume_at) : isEnabled(conversation.bot_enabled, conversation.resume_at);
-  if (!botOn) {
-    await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', userMessageId).execute();
+  // A human who took over answers everything, even what the hard limits would refuse.
+  if (!botAnswers(bot, conversation)) {
+    if (verdict.allowed) await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', userMessageId).execute();
     await emitEvent(trx, ctx, 'conversation.takeover', { bot_id: bot.id, user_id: input.userId, conversation_id: conversationId, message_id: userMessageId });
-    return { result: { ...base, takeover: true }, needsModel: false, conversationId, user };
+    return { result: { ...base, takeover: true }, prompt: null, conversationId, replyId };
   }
+  if (!verdict.allowed) return answer(SAFE_REPLY, 'safety');
 
   const curated = await matchRetrained(trx, bot.id, input.message);
   if (curated) return answer(curated.response, 'retrained');
-  return { result: base, needsModel: true, conversationId, user };
+  // Built from what is stored up to this message, so a later message cannot leak into this turn.
+  const prompt = ctx.llm ? await buildPrompt(trx, bot, user, conversationId, userMessageId) : null;
+  return { result: base, prompt, conversationId, replyId, needsModel: true };
+}
+
+/** The bot answers unless it is switched off for everyone, or for this conversation. */
+function botAnswers(bot: BotRow, conversation: { bot_enabled: boolean | null; resume_at: Date | null }): boolean {
+  return isEnabled(bot.response_enabled, bot.response_resume_at) && (conversation.bot_enabled === null || isEnabled(conversation.bot_enabled, conversation.resume_at));
 }
 
 async function storeReply(
   trx: Transaction<DB>,
   ctx: ServiceContext,
   input: TurnInput,
-  conversationId: string,
-  userMessageId: string,
+  ids: { conversationId: string; userMessageId: string; replyId: string },
   text: string,
   meta: { source: string; model?: string; usage?: LlmResult['usage']; latencyMs?: number; flagged?: boolean },
-): Promise<string> {
-  const id = newId('msg');
+): Promise<void> {
   await trx
     .insertInto('messages')
     .values({
-      id,
+      id: ids.replyId,
       account_id: ctx.accountId,
-      conversation_id: conversationId,
+      conversation_id: ids.conversationId,
       role: 'assistant',
       content: text,
       status: meta.flagged ? 'flagged' : 'ok',
@@ -147,43 +155,60 @@ async function storeReply(
       sources: '[]',
     })
     .execute();
-  await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', userMessageId).where('status', '=', 'pending').execute();
-  await emitEvent(trx, ctx, 'message.sent', { bot_id: input.bot.id, user_id: input.userId, conversation_id: conversationId, message_id: id, channel: input.channel });
-  return id;
+  await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', ids.userMessageId).where('status', '=', 'pending').execute();
+  await emitEvent(trx, ctx, 'message.sent', { bot_id: input.bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.replyId, channel: input.channel });
 }
 
-/** Builds the prompt from what is stored (the new message included). */
-async function buildPrompt(ctx: ServiceContext, bot: BotRow, user: EndUserRow, conversationId: string) {
-  return ctx.db.transaction().execute(async (trx) => {
-    const [history, conversation, examples] = [
-      await trx
-        .selectFrom('messages')
-        .select(['id', 'role', 'content'])
-        .where('conversation_id', '=', conversationId)
-        .where('role', 'in', ['user', 'assistant', 'operator'])
-        .where('status', '!=', 'flagged')
-        .orderBy('id', 'desc')
-        .limit(200)
-        .execute(),
-      await trx.selectFrom('conversations').select('summary').where('id', '=', conversationId).executeTakeFirstOrThrow(),
-      await retrainedExamples(trx, bot.id),
-    ];
-    return assemblePrompt({
-      bot,
-      user,
-      history: history.reverse().map((m) => ({ id: m.id, role: m.role as 'user' | 'assistant' | 'operator', content: m.content })),
-      summary: conversation.summary,
-      examples,
-    });
+/** Builds the prompt from what is stored, up to and including the message being answered. */
+async function buildPrompt(trx: Transaction<DB>, bot: BotRow, user: EndUserRow, conversationId: string, upTo: string) {
+  const history = await trx
+    .selectFrom('messages')
+    .select(['id', 'role', 'content'])
+    .where('conversation_id', '=', conversationId)
+    .where('id', '<=', upTo)
+    .where('role', 'in', ['user', 'assistant', 'operator'])
+    .where('status', '!=', 'flagged')
+    // A refusal only makes sense next to what it refused, which is left out.
+    .where((eb) => eb.or([eb('source', 'is', null), eb('source', '!=', 'safety')]))
+    .orderBy('id', 'desc')
+    .limit(200)
+    .execute();
+  const conversation = await trx.selectFrom('conversations').select('summary').where('id', '=', conversationId).executeTakeFirstOrThrow();
+  const examples = await retrainedExamples(trx, bot.id);
+  return assemblePrompt({
+    bot,
+    user,
+    history: history.reverse().map((m) => ({ id: m.id, role: m.role as 'user' | 'assistant' | 'operator', content: m.content })),
+    summary: conversation.summary,
+    examples,
   });
 }
 
+/** What a caller streams: text as it is released, or a replacement of everything sent so far. */
+export type TurnChunk = { type: 'delta'; text: string } | { type: 'replace'; text: string };
+
 export interface Turn {
   result: TurnResult;
-  /** Text deltas as the reply is generated (one chunk for answers that need no model). */
-  deltas: AsyncIterable<string>;
+  /** Text as the reply is generated (one chunk for answers that need no model). */
+  chunks: AsyncIterable<TurnChunk>;
   /** The stored turn, once the reply is complete and saved. */
   done: Promise<TurnResult>;
+}
+
+// Turns of one conversation run one after another in this process, from the stored message to the
+// stored reply, so each reply is made with the ones before it in view.
+const turnLocks = new Map<string, Promise<void>>();
+async function lockTurn(key: string): Promise<() => void> {
+  const previous = turnLocks.get(key) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const chained = previous.then(() => mine);
+  turnLocks.set(key, chained);
+  await previous;
+  return () => {
+    release();
+    if (turnLocks.get(key) === chained) turnLocks.delete(key);
+  };
 }
 
 /**
@@ -192,83 +217,106 @@ export interface Turn {
  * failure leaves the user's message stored and marked unanswered, and rejects with the provider error.
  */
 export async function converse(ctx: ServiceContext, input: TurnInput): Promise<Turn> {
-  const prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input));
-  if (!prepared.needsModel) {
-    const text = prepared.result.reply;
-    return { result: prepared.result, deltas: (async function* () { if (text) yield text; })(), done: Promise.resolve(prepared.result) };
+  const release = await lockTurn(`${input.bot.id}:${input.userId}:${input.channel}`);
+  let prepared: Prepared;
+  try {
+    prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input));
+  } catch (err) {
+    release();
+    throw err;
   }
-  const { bot } = input;
-  const prompt = await buildPrompt(ctx, bot, prepared.user, prepared.conversationId);
+  const ids = { conversationId: prepared.conversationId, userMessageId: prepared.result.user_message_id, replyId: prepared.replyId };
+  const out = chunkQueue();
+  const markUnanswered = () => ctx.db.updateTable('messages').set({ status: 'unanswered' }).where('id', '=', ids.userMessageId).execute();
   const finish = async (text: string, meta: { source: 'model' | 'builtin'; model: string; usage?: LlmResult['usage']; latencyMs?: number }) => {
     const verdict = checkHardLimits(text);
     const reply = verdict.allowed ? text : SAFE_REPLY;
-    const id = await ctx.db.transaction().execute((trx) =>
-      storeReply(trx, ctx, input, prepared.conversationId, prepared.result.user_message_id, reply, { ...meta, source: verdict.allowed ? meta.source : 'safety', flagged: !verdict.allowed }),
-    );
-    return { ...prepared.result, reply, message_id: id, source: verdict.allowed ? meta.source : ('safety' as const) };
-  };
-  const markUnanswered = () =>
-    ctx.db.updateTable('messages').set({ status: 'unanswered' }).where('id', '=', prepared.result.user_message_id).execute();
-
-  if (!ctx.llm) {
-    const done = finish(BUILTIN_REPLY, { source: 'builtin', model: 'builtin' });
-    return { result: prepared.result, deltas: (async function* () { yield BUILTIN_REPLY; })(), done };
-  }
-
-  const started = Date.now();
-  const stream = ctx.llm.stream({ model: bot.model, messages: prompt.messages, temperature: prompt.temperature, maxTokens: prompt.maxTokens });
-  const out = chunkQueue();
-  // The model is read here, not by the caller, so the reply is stored even if the client goes away.
-  // Text is released a sentence at a time and only while everything so far passes the hard limits.
-  const done = (async () => {
-    let text = '';
-    let released = 0;
-    let stopped = false;
     try {
-      for await (const delta of stream.deltas) {
-        text += delta;
-        if (stopped) continue;
-        if (!checkHardLimits(text).allowed) {
-          stopped = true;
-          continue;
-        }
-        const boundary = Math.max(text.lastIndexOf('. '), text.lastIndexOf('! '), text.lastIndexOf('? '), text.lastIndexOf('\n'));
-        if (boundary + 1 > released) {
-          out.push(text.slice(released, boundary + 1));
-          released = boundary + 1;
-        }
-      }
-      const r = await stream.result;
-      const turn = await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started });
-      if (turn.source === 'model' && released < turn.reply.length) out.push(turn.reply.slice(released));
-      return turn;
+      await ctx.db.transaction().execute((trx) => storeReply(trx, ctx, input, ids, reply, { ...meta, source: verdict.allowed ? meta.source : 'safety', flagged: !verdict.allowed }));
     } catch (err) {
+      // The user was erased while the reply was being made: nothing is left to answer.
+      if ((err as { code?: string }).code === '23503') throw notFound('conversation');
+      throw err;
+    }
+    return { ...prepared.result, reply, message_id: ids.replyId, source: verdict.allowed ? meta.source : ('safety' as const) };
+  };
+
+  let done: Promise<TurnResult>;
+  if (!prepared.needsModel) {
+    if (prepared.result.reply) out.push({ type: 'delta', text: prepared.result.reply });
+    done = Promise.resolve(prepared.result);
+  } else if (!ctx.llm || !prepared.prompt) {
+    out.push({ type: 'delta', text: BUILTIN_REPLY });
+    done = finish(BUILTIN_REPLY, { source: 'builtin', model: 'builtin' });
+  } else {
+    done = runModel(ctx.llm, input.bot, prepared.prompt, out, finish).catch(async (err: unknown) => {
       await markUnanswered();
       throw err;
-    } finally {
-      out.close();
+    });
+  }
+  done = done.finally(() => {
+    out.close();
+    release();
+  });
+  done.catch(() => undefined); // callers observe it; a rejection here must not go unhandled
+  return { result: prepared.result, chunks: out.iterate(), done };
+}
+
+/**
+ * Asks the model and releases its text a sentence at a time, while everything so far passes the hard
+ * limits. When a reply turns out to cross them, the model is stopped and the caller is told to replace
+ * what it showed with the safe reply. The model is read here, not by the caller, so the reply is
+ * stored even if the client goes away.
+ */
+async function runModel(
+  llm: LlmPort,
+  bot: BotRow,
+  prompt: AssembledPrompt,
+  out: ReturnType<typeof chunkQueue>,
+  finish: (text: string, meta: { source: 'model'; model: string; usage?: LlmResult['usage']; latencyMs?: number }) => Promise<TurnResult>,
+): Promise<TurnResult> {
+  const started = Date.now();
+  const abort = new AbortController();
+  const stream = llm.stream({ model: bot.model, messages: prompt.messages, temperature: prompt.temperature, maxTokens: prompt.maxTokens, signal: abort.signal });
+  let text = '';
+  let released = 0;
+  for await (const delta of stream.deltas) {
+    text += delta;
+    if (!checkHardLimits(text).allowed) {
+      abort.abort();
+      const turn = await finish(text, { source: 'model', model: bot.model ?? llm.provider });
+      out.push({ type: released ? 'replace' : 'delta', text: SAFE_REPLY });
+      return turn;
     }
-  })();
-  done.catch(() => undefined);
-  const deltas = out.iterate();
-  return { result: prepared.result, deltas, done };
+    const boundary = Math.max(text.lastIndexOf('. '), text.lastIndexOf('! '), text.lastIndexOf('? '), text.lastIndexOf('\n'));
+    if (boundary + 1 > released) {
+      out.push({ type: 'delta', text: text.slice(released, boundary + 1) });
+      released = boundary + 1;
+    }
+  }
+  const r = await stream.result;
+  if (!r.text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
+  const turn = await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started });
+  if (turn.source === 'model' && released < r.text.length) out.push({ type: 'delta', text: r.text.slice(released) });
+  else if (turn.source === 'safety') out.push({ type: released ? 'replace' : 'delta', text: SAFE_REPLY });
+  return turn;
 }
 
 /** A minimal async queue: the engine pushes released text, the caller iterates it. */
 function chunkQueue() {
-  const items: string[] = [];
+  const items: TurnChunk[] = [];
   let closed = false;
   let wake: (() => void) | null = null;
   return {
-    push(chunk: string) {
-      if (chunk) items.push(chunk);
+    push(chunk: TurnChunk) {
+      if (chunk.text) items.push(chunk);
       wake?.();
     },
     close() {
       closed = true;
       wake?.();
     },
-    async *iterate(): AsyncGenerator<string> {
+    async *iterate(): AsyncGenerator<TurnChunk> {
       for (;;) {
         if (items.length) {
           yield items.shift()!;

@@ -5,7 +5,8 @@ export const MESSAGE_OVERHEAD = 4;
 
 /** Counts with the o200k tokenizer; other models' counts differ a little, which the budget's slack absorbs. */
 export function countTokens(text: string): number {
-  return count(text);
+  // User text may contain strings such as "<|endoftext|>": count them as text, never refuse them.
+  return count(text, { disallowedSpecial: new Set() });
 }
 
 export interface HistoryTurn {

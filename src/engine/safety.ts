@@ -35,14 +35,16 @@ export function normalise(text: string): string {
     // numbers such as "16yo" or "10pm".
     .replace(/(?<![a-z0-9@$])[a-z@$][a-z0-9@$]*[a-z](?![a-z0-9@$])/g, (w) => w.replace(/[013457@$]/g, (c) => LEET[c] ?? c))
     .replace(/\b([a-z])[.\-*_]((?:[a-z][.\-*_])+[a-z])?\b/g, (m) => m.replace(/[.\-*_]/g, ''))
-    .replace(/[^a-z0-9]+/g, ' ')
+    // Clause punctuation stays a boundary ("|"), so "I'm 14, am I…" is not read as "14 am".
+    .replace(/\s*[.,!?;:]+\s*/g, ' | ')
+    .replace(/[^a-z0-9|]+/g, ' ')
     .trim()} `;
 }
 
 const any = (words: string[]) => new RegExp(`\\b(?:${words.join('|')})\\b`);
 
 const SEXUAL = any([
-  'sex', 'sexy', 'sexual(?:ly)?', 'nude', 'nudes', 'naked', 'fuck\\w*', 'horny', 'cock', 'dick', 'pussy', 'boobs?', 'tits?',
+  'sex', 'sexy', 'sext\\w*', 'sexual(?:ly)?', 'nude', 'nudes', 'naked', 'fuck\\w*', 'horny', 'cock', 'dick', 'pussy', 'boobs?', 'tits?',
   'cum\\w*', 'orgasm\\w*', 'masturbat\\w*', 'blow ?jobs?', 'porn\\w*', 'nsfw', 'erotic\\w*', 'aroused', 'strip(?:ping)?',
   'suck(?:ing)? (?:my|your|his|her)', 'make out', 'have sex', 'sleep with', 'in bed', 'undress\\w*', 'lingerie', 'kink\\w*',
   'grope\\w*', 'fondl\\w*', 'penetrat\\w*', 'molest\\w*', 'seduc\\w*', 'spank\\w*', 'genitals?', 'panties',
@@ -55,7 +57,7 @@ const MINOR = any([
   'child(?:ren)?', 'kids?', 'little (?:girl|boy)s?', 'schoolgirls?', 'schoolboys?', 'underage', 'under age', 'minors?', 'toddlers?',
   'infants?', 'babies', 'middle school\\w*', 'elementary school\\w*', 'high school (?:girl|boy|student)s?', 'grade schooler',
   '(?:1[0-7]|[1-9]) ?(?:yo|y o|yrs? old|years? old|year old)', '(?:thirteen|fourteen|fifteen|sixteen|seventeen|twelve|eleven|ten) ?years? old',
-  '(?:i m|im|i am|you are|you re|u r|ur|she s|he s|she is|he is|they re|they are|be|being|aged?|turned) (?:only |just )?(?:1[0-7]|[1-9])(?! ?(?:am|pm|min|mins|minutes|hours?|days?|weeks?|months?|times|cm|inch|inches|feet|foot|ft|k|percent|dollars|o clock|of))\\b',
+  '(?:i m|im|i am|you are|you re|u r|ur|she s|he s|she is|he is|they re|they are|be|being|aged?|turned) (?:only |just )?(?:1[0-7]|[1-9]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)(?! ?(?:am|pm|min|mins|minutes|hours?|days?|weeks?|months?|times|cm|inch|inches|feet|foot|ft|k|percent|dollars|o clock|of))\\b',
   'young teens?', 'early teens?', '(?:13|14|15|16|17) teen',
 ]);
 

@@ -6,6 +6,8 @@ export interface FakeBehaviour {
   reply?: string;
   status?: number;
   delayMs?: number;
+  /** Pause between streamed chunks. */
+  chunkDelayMs?: number;
 }
 
 export interface FakeOpenAi {
@@ -70,6 +72,7 @@ export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpen
     const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
     const words = reply.split(/(?<= )/);
     for (const [i, word] of words.entries()) {
+      if (b.chunkDelayMs) await new Promise((r) => setTimeout(r, b.chunkDelayMs));
       send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: word } : { content: word }, finish_reason: null }] });
     }
     send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });

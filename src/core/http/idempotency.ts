@@ -131,6 +131,15 @@ export async function recordIdempotentResponse(deps: Pick<AppDeps, 'db'>, reques
     .execute();
 }
 
+/** For a failed stream: a 5xx frees the key for a retry, other errors are recorded for replay. */
+export async function releaseIdempotencyKey(deps: Pick<AppDeps, 'db'>, request: FastifyRequest, status: number, body: unknown): Promise<void> {
+  const claim = request.idempotency;
+  if (!claim) return;
+  if (status < 500) return recordIdempotentResponse(deps, request, status, body);
+  request.idempotency = null;
+  await deps.db.deleteFrom('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key).execute();
+}
+
 /** Drops records older than the replay window; run by a scheduled job. */
 export async function pruneIdempotencyKeys(deps: Pick<AppDeps, 'db'>): Promise<void> {
   await deps.db.deleteFrom('idempotency_keys').where(sql<boolean>`created_at < now() - make_interval(hours => ${TTL_HOURS})`).execute();

@@ -131,13 +131,15 @@ export async function toggleBotResponse({ ctx, input }: { ctx: ServiceContext; i
         .forUpdate()
         .executeTakeFirst();
       if (!conv) throw notFound('conversation', 'conversation_id');
-      // A conversation without its own switch follows the bot.
-      const current = conv.bot_enabled === null ? isEnabled(bot.response_enabled, bot.response_resume_at) : isEnabled(conv.bot_enabled, conv.resume_at);
-      const enabled = input.enabled ?? !current;
+      // The bot answers a conversation only when neither the bot nor the conversation is switched off;
+      // switching a conversation back on clears its own switch, so it follows the bot again.
+      const botOn = isEnabled(bot.response_enabled, bot.response_resume_at);
+      const convOn = conv.bot_enabled === null || isEnabled(conv.bot_enabled, conv.resume_at);
+      const enabled = input.enabled ?? !(botOn && convOn);
       const until = resumeAt(enabled);
-      await trx.updateTable('conversations').set({ bot_enabled: enabled, resume_at: until, updated_at: new Date() }).where('id', '=', conv.id).execute();
+      await trx.updateTable('conversations').set({ bot_enabled: enabled ? null : false, resume_at: until, updated_at: new Date() }).where('id', '=', conv.id).execute();
       await writeAudit(trx, ctx, { action: enabled ? 'conversation.bot_resumed' : 'conversation.taken_over', objectType: 'conversation', objectId: conv.id, details: { bot_id: bot.id, resume_at: until?.toISOString() ?? null } });
-      return { bot_id: bot.id, conversation_id: conv.id, enabled, resume_at: until?.toISOString() ?? null };
+      return { bot_id: bot.id, conversation_id: conv.id, enabled: enabled && botOn, resume_at: until?.toISOString() ?? null };
     }
 
     const enabled = input.enabled ?? !isEnabled(bot.response_enabled, bot.response_resume_at);

@@ -107,7 +107,7 @@ export async function getConversations({ ctx, input }: { ctx: ServiceContext; in
         : null,
       message_count: Number(c.message_count),
       unanswered_count: Number(c.unanswered_count),
-      bot_enabled: c.bot_enabled === null ? isEnabled(c.response_enabled, c.response_resume_at) : isEnabled(c.bot_enabled, c.resume_at),
+      bot_enabled: isEnabled(c.response_enabled, c.response_resume_at) && (c.bot_enabled === null || isEnabled(c.bot_enabled, c.resume_at)),
     })),
     next_cursor: page.next_cursor,
   };

@@ -4,7 +4,7 @@ import type { AppDeps, ServiceContext } from '../../core/context.js';
 import { DomainError } from '../../core/errors.js';
 import { ctxOf } from '../../core/http/auth-hooks.js';
 import { STATUS_BY_TYPE } from '../../core/http/error-handler.js';
-import { recordIdempotentResponse } from '../../core/http/idempotency.js';
+import { recordIdempotentResponse, releaseIdempotencyKey } from '../../core/http/idempotency.js';
 import { describe, page } from '../../core/http/schema.js';
 import { converse, type TurnResult } from '../../engine/converse.js';
 import { resolveCreator } from '../bots/bot-access.js';
@@ -27,7 +27,8 @@ const view = (t: TurnResult) => ({
 
 /**
  * Server-Sent Events: `start` (ids, opening message), `delta` per chunk of text, then `done` with the
- * stored turn, or `error`. The turn is stored whether or not the client stays to the end.
+ * stored turn, or `error`. A `replace` event means the reply crossed the hard limits after some of it
+ * was shown: show its text instead. The turn is stored whether or not the client stays to the end.
  */
 async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRequest, reply: FastifyReply, input: S.ConversationApiInput) {
   const bot = await resolveCreator(ctx, input.creator);
@@ -39,7 +40,7 @@ async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRe
     if (!raw.destroyed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
   send('start', { conversation_id: turn.result.conversation_id, user_message_id: turn.result.user_message_id, opening_message: turn.result.opening_message });
-  for await (const text of turn.deltas) send('delta', { text });
+  for await (const chunk of turn.chunks) send(chunk.type, { text: chunk.text });
   try {
     const done = view(await turn.done);
     await recordIdempotentResponse(deps, request, 200, done);
@@ -47,6 +48,7 @@ async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRe
   } catch (err) {
     const e = err instanceof DomainError ? err : new DomainError('internal', 'internal_error', 'internal error');
     if (!(err instanceof DomainError)) request.log.error({ err }, 'stream failed');
+    await releaseIdempotencyKey(deps, request, STATUS_BY_TYPE[e.type], { error: { type: e.type, code: e.code, message: e.message, request_id: String(request.id) } });
     send('error', { error: { type: e.type, code: e.code, message: e.message, status: STATUS_BY_TYPE[e.type], request_id: String(request.id) } });
   }
   raw.end();
@@ -65,7 +67,8 @@ export function conversationRoutes(deps: AppDeps) {
           summary: 'Send a message and get the bot\'s reply',
           ok: S.ConversationReply,
           extraErrors: [422, 502, 504],
-          description: 'With `stream: true` the answer is text/event-stream: `start`, `delta` events with text, then `done` with this object (or `error`).',
+          description:
+            'With `stream: true` the answer is text/event-stream: `start`, `delta` events with text (a `replace` event replaces what was shown), then `done` with this object, or `error`. A retry with the same Idempotency-Key gets this object as JSON.',
         }),
         body: S.ConversationApiInput,
       },

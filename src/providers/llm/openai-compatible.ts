@@ -25,7 +25,7 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
   const model = (id: string | null | undefined): LanguageModel => provider.chatModel(id || opts.defaultModel);
 
   // Retries are ours, not the SDK's (whose first back-off is 2 s): one more try after a short pause.
-  const settings = (req: LlmRequest) => ({
+  const settings = (req: LlmRequest, timeout: AbortSignal = AbortSignal.timeout(opts.timeoutMs)) => ({
     model: model(req.model),
     // The persona goes in the SDK's `system` field, which it keeps apart from the conversation.
     system: req.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n') || undefined,
@@ -33,7 +33,7 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
     temperature: req.temperature,
     maxOutputTokens: req.maxTokens,
     maxRetries: 0,
-    abortSignal: req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(opts.timeoutMs)]) : AbortSignal.timeout(opts.timeoutMs),
+    abortSignal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout,
   });
 
   const isTimeout = (err: unknown) => {
@@ -77,9 +77,14 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
         for (let attempt = 0; ; attempt++) {
           let error: unknown = null;
           let text = '';
-          const out = streamText({ ...settings(req), onError: ({ error: e }) => void (error = e) });
+          // A stream may run long; what times out is silence: no first chunk, or a gap between chunks.
+          const idle = new AbortController();
+          let timer = setTimeout(() => idle.abort(new DOMException('idle', 'TimeoutError')), opts.timeoutMs);
+          const out = streamText({ ...settings(req, idle.signal), onError: ({ error: e }) => void (error = e) });
           try {
             for await (const delta of out.textStream) {
+              clearTimeout(timer);
+              timer = setTimeout(() => idle.abort(new DOMException('idle', 'TimeoutError')), opts.timeoutMs);
               text += delta;
               yield delta;
             }
@@ -90,6 +95,8 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
             }
           } catch (err) {
             error ??= err;
+          } finally {
+            clearTimeout(timer);
           }
           // A stream may be retried only while nothing of it has reached the caller.
           if (attempt > 0 || text || !retryable(error)) {

@@ -25,9 +25,9 @@ export interface LlmResult {
 }
 
 export interface LlmStream {
-  /** Text deltas as the model produces them. */
+  /** Text deltas as the model produces them. Reading them drives the stream. */
   deltas: AsyncIterable<string>;
-  /** The whole reply once the stream ends (rejects as the stream does). */
+  /** The whole reply once `deltas` has been read to the end (rejects as the stream does). */
   result: Promise<LlmResult>;
 }
 
