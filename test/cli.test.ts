@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { migrations } from '../src/db/migrations/index.js';
 
 const pgUrl = inject('postgresUrl');
 const BIN = join(process.cwd(), 'bin', 'sinth.js');
@@ -29,7 +30,7 @@ describe('sinth command', () => {
     const first = await run(['migrate'], env);
     expect(first.code).toBe(0);
     // On the shared PostgreSQL test database the migrations were applied by the test setup already.
-    expect(first.stdout).toMatch(pgUrl ? /up to date/ : /applied: 0001-foundation, 0002-end-users, 0003-outbox, 0004-conversation-turns/);
+    expect(first.stdout).toContain(pgUrl ? 'up to date' : `applied: ${Object.keys(migrations).join(', ')}`);
     const second = await run(['migrate'], env);
     expect(second.stdout).toMatch(/up to date/);
   }, 90_000);

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
+import { migrations } from '../src/db/migrations/index.js';
 import { startServer } from '../src/main.js';
 import { PgBossQueue } from '../src/jobs/queue.js';
 import { uniqueEmail } from './support/harness.js';
@@ -61,51 +62,54 @@ describe('restart', () => {
   }, 90_000);
 });
 
+/** Runs `work` against a new, empty PostgreSQL database that is dropped afterwards. */
+async function withScratchDatabase(work: (url: string) => Promise<void>): Promise<void> {
+  const name = `sinth_scratch_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: pgUrl! });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(pgUrl!);
+  url.pathname = `/${name}`;
+  try {
+    await work(url.toString());
+  } finally {
+    await admin.query(`drop database ${name} with (force)`);
+    await admin.end();
+  }
+}
+
 describe.skipIf(!pgUrl)('job queue on PostgreSQL', () => {
-  it('starts when several instances create their queues at the same moment', async () => {
-    const name = `sinth_boss_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: pgUrl! });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(pgUrl!);
-    url.pathname = `/${name}`;
-    const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url.toString(), dataDir: tmpdir() })));
-    const queues = handles.map((h) => new PgBossQueue(h.pool, 'all', createLogger('silent')));
-    const defs = ['a', 'b', 'c', 'd'].map((n) => ({ name: `test.${n}`, handle: async () => undefined }));
-    try {
-      await Promise.all(queues.map((q) => q.start(defs)));
-      const rows = await handles[0]!.pool.query(`select name from pgboss.queue where name like 'test.%' order by name`);
-      expect(rows.rows.map((r) => r.name)).toEqual(['test.a', 'test.b', 'test.c', 'test.d']);
-    } finally {
-      await Promise.all(queues.map((q) => q.stop(false)));
-      await Promise.all(handles.map((h) => h.close()));
-      await admin.query(`drop database ${name} with (force)`);
-      await admin.end();
-    }
-  }, 60_000);
+  it('starts when several instances create their queues at the same moment', () =>
+    withScratchDatabase(async (url) => {
+      const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: url, dataDir: tmpdir() })));
+      const queues = handles.map((h) => new PgBossQueue(h.pool, 'all', createLogger('silent')));
+      const defs = ['a', 'b', 'c', 'd'].map((n) => ({ name: `test.${n}`, handle: async () => undefined }));
+      try {
+        await Promise.all(queues.map((q) => q.start(defs)));
+        const rows = await handles[0]!.pool.query(`select name from pgboss.queue where name like 'test.%' order by name`);
+        expect(rows.rows.map((r) => r.name)).toEqual(['test.a', 'test.b', 'test.c', 'test.d']);
+      } finally {
+        await Promise.all(queues.map((q) => q.stop(false)));
+        await Promise.all(handles.map((h) => h.close()));
+      }
+    }), 60_000);
 });
 
 describe.skipIf(!pgUrl)('migrations on PostgreSQL', () => {
-  it('apply once when two instances migrate at the same moment', async () => {
-    const name = `sinth_mig_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: pgUrl! });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(pgUrl!);
-    url.pathname = `/${name}`;
-    const a = await openDatabase({ databaseUrl: url.toString(), dataDir: tmpdir() });
-    const b = await openDatabase({ databaseUrl: url.toString(), dataDir: tmpdir() });
-    try {
-      const [ra, rb] = await Promise.all([migrateToLatest(a.db), migrateToLatest(b.db)]);
-      // Exactly one of the two applied the foundation; the other found it done.
-      expect([...ra, ...rb].sort()).toEqual(['0001-foundation', '0002-end-users', '0003-outbox', '0004-conversation-turns']);
-      const rows = await a.pool.query('select name from schema_migrations');
-      expect(rows.rows.map((r) => r.name).sort()).toEqual(['0001-foundation', '0002-end-users', '0003-outbox', '0004-conversation-turns']);
-    } finally {
-      await a.close();
-      await b.close();
-      await admin.query(`drop database ${name} with (force)`);
-      await admin.end();
-    }
-  });
+  it('apply once when two instances migrate at the same moment', () =>
+    withScratchDatabase(async (url) => {
+      const a = await openDatabase({ databaseUrl: url, dataDir: tmpdir() });
+      const b = await openDatabase({ databaseUrl: url, dataDir: tmpdir() });
+      try {
+        const [ra, rb] = await Promise.all([migrateToLatest(a.db), migrateToLatest(b.db)]);
+        // One of the two applied every migration; the other found them done.
+        const all = Object.keys(migrations).sort();
+        expect([...ra, ...rb].sort()).toEqual(all);
+        const rows = await a.pool.query('select name from schema_migrations');
+        expect(rows.rows.map((r) => r.name).sort()).toEqual(all);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }));
 });

@@ -4,6 +4,7 @@ import { writeAudit } from '../../core/audit.js';
 import { invalid, notFound, unprocessable } from '../../core/errors.js';
 import { emitEvent } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
+import { containsPattern } from '../../core/like.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
 import { inTransaction } from '../../core/transaction.js';
 import { loadBot } from '../bots/bot-access.js';
@@ -90,7 +91,7 @@ export async function getConversations({ ctx, input }: { ctx: ServiceContext; in
   if (input.since) q = q.where('c.last_message_at', '>=', new Date(input.since));
   if (input.until) q = q.where('c.last_message_at', '<', new Date(input.until));
   if (input.search) {
-    const like = `%${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = containsPattern(input.search);
     q = q.where((eb) => eb.or([eb('c.user_id', 'ilike', like), eb.exists(eb.selectFrom('messages as m').select('m.id').whereRef('m.conversation_id', '=', 'c.id').where('m.content', 'ilike', like))]));
   }
   const page = toPage(await q.execute(), input.limit, (c) => c.id);

@@ -6,6 +6,7 @@ import { emitEvent } from '../../core/events.js';
 import { isUniqueViolation } from '../../core/db-errors.js';
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { containsPattern } from '../../core/like.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
 import { toE164 } from '../../core/phone.js';
 import { loadBot } from '../bots/bot-access.js';
@@ -116,7 +117,7 @@ export async function getUsers({ ctx, input }: { ctx: ServiceContext; input: Get
   if (input.opted_out !== undefined) q = q.where('opted_out', '=', input.opted_out);
   if (input.blocked !== undefined) q = q.where('blocked', '=', input.blocked);
   if (input.search) {
-    const like = `%${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = containsPattern(input.search);
     q = q.where((eb) => eb.or([eb('user_id', 'ilike', like), eb('name', 'ilike', like), eb('email', 'ilike', like), eb('phone', 'ilike', like)]));
   }
   const page = toPage(await q.execute(), input.limit, (u) => u.id);
