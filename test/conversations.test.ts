@@ -286,3 +286,35 @@ describe('operator messages and the inbox', () => {
     expect(foreign.status).toBe(404);
   });
 });
+
+describe('feedback_api', () => {
+  it('lets the fan rate a reply, replacing an earlier rating, and records the event', async () => {
+    const { say, pk, key, accountId } = await setup(h);
+    fake.next({ reply: 'Here is my answer.' });
+    const turn = (await say('fan-30', 'question')).body;
+    const up = await h.request('POST', '/feedback_api', { body: { api_key: pk, message_id: turn.message_id, rating: 'up' } });
+    expect(up.status).toBe(200);
+    expect(up.body).toMatchObject({ message_id: turn.message_id, rating: 'up', comment: null });
+    const down = await h.request('POST', '/feedback_api', { key, body: { message_id: turn.message_id, rating: 'down', comment: 'too short' } });
+    expect(down.body).toMatchObject({ feedback_id: up.body.feedback_id, rating: 'down', comment: 'too short' });
+    const rows = await h.database.db.selectFrom('feedback').selectAll().where('message_id', '=', turn.message_id).execute();
+    expect(rows).toHaveLength(1);
+    const types = (await h.database.db.selectFrom('outbox_events').select('type').where('account_id', '=', accountId).execute()).map((e) => e.type);
+    expect(types.filter((t) => t === 'feedback.created')).toHaveLength(2);
+  });
+
+  it('rates bot replies only, of the caller\'s own bots', async () => {
+    const { say, pk, key } = await setup(h);
+    fake.next({ reply: 'ok then' });
+    const turn = (await say('fan-31', 'question')).body;
+    const own = await h.request('POST', '/feedback_api', { key, body: { message_id: turn.user_message_id, rating: 'up' } });
+    expect(own.status).toBe(422);
+    expect(own.body.error.code).toBe('not_a_bot_reply');
+    const stranger = await h.signup();
+    expect((await h.request('POST', '/feedback_api', { key: stranger.key, body: { message_id: turn.message_id, rating: 'up' } })).status).toBe(404);
+    const sibling = await h.createBot(key, { name: 'Sibling' });
+    const siblingKey = (await h.request('POST', '/create_api_key', { key, body: { name: 's', scope: 'conversation', bot_ids: [sibling.bot_id] } })).body.key;
+    expect((await h.request('POST', '/feedback_api', { body: { api_key: siblingKey, message_id: turn.message_id, rating: 'up' } })).status).toBe(403);
+    expect((await h.request('POST', '/feedback_api', { body: { api_key: pk, message_id: turn.message_id, rating: 'meh' } })).body.error.param).toBe('rating');
+  });
+});

@@ -150,6 +150,17 @@ export interface OutboxEventsTable {
   dispatched_at: NullableTimestamp;
 }
 
+export interface FeedbackTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  message_id: string;
+  rating: 'up' | 'down';
+  comment: string | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
 export interface AuditLogsTable {
   id: string;
   account_id: string;
@@ -193,6 +204,7 @@ export interface DB {
   end_users: EndUsersTable;
   suppressions: SuppressionsTable;
   outbox_events: OutboxEventsTable;
+  feedback: FeedbackTable;
   audit_logs: AuditLogsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limit_counters: RateLimitCountersTable;

@@ -3,6 +3,7 @@ import * as m0001 from './0001-foundation.js';
 import * as m0002 from './0002-end-users.js';
 import * as m0003 from './0003-outbox.js';
 import * as m0004 from './0004-conversation-turns.js';
+import * as m0005 from './0005-feedback.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-end-users': m0002,
   '0003-outbox': m0003,
   '0004-conversation-turns': m0004,
+  '0005-feedback': m0005,
 };

@@ -9,6 +9,7 @@ import { describe, page } from '../../core/http/schema.js';
 import { converse, type TurnResult } from '../../engine/converse.js';
 import { resolveCreator } from '../bots/bot-access.js';
 import { getConversationExternal } from './external-service.js';
+import { submitFeedback } from './feedback-service.js';
 import { addMessageToConversation, getConversations } from './inbox-service.js';
 import * as S from './schemas.js';
 
@@ -95,6 +96,14 @@ export function conversationRoutes(deps: AppDeps) {
         body: S.GetConversationsInput,
       },
     }, (req) => getConversations({ ctx: ctxOf(req), input: req.body }));
+
+    app.post('/feedback_api', {
+      config: { auth: 'conversation' },
+      schema: {
+        ...describe({ tag, auth: 'conversation', summary: 'Rate a bot reply (up or down, optional comment)', ok: S.Feedback, extraErrors: [422] }),
+        body: S.FeedbackInput,
+      },
+    }, (req) => submitFeedback({ ctx: ctxOf(req), input: req.body }));
 
     app.get('/get_conversation_external', {
       config: { auth: 'conversation' },

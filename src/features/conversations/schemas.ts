@@ -87,3 +87,19 @@ export const ConversationSummary = z.object({
   unanswered_count: z.number(),
   bot_enabled: z.boolean().describe('False while a human has taken over this conversation (or the whole bot)'),
 });
+
+export const FeedbackInput = z.strictObject({
+  api_key: ApiKeyParam,
+  message_id: z.string().regex(/^msg_[0-9a-z]{26}$/, 'must be a message id (msg_…)'),
+  rating: z.enum(['up', 'down']),
+  comment: z.string().trim().min(1).max(2000).optional(),
+});
+
+export const Feedback = z.object({
+  feedback_id: z.string(),
+  message_id: z.string(),
+  rating: z.enum(['up', 'down']),
+  comment: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
