@@ -4,6 +4,7 @@ import { newId } from '../src/core/ids.js';
 import { eraseDueBots } from '../src/features/bots/bot-erasure.js';
 import { expireTrialBots } from '../src/features/bots/trial-bots-service.js';
 import { startHarness, type Harness, type TestResponse } from './support/harness.js';
+import { expectError, expectInvalid } from './support/assertions.js';
 import { DEFAULT_UI, DEFAULT_VALUES } from './support/expected.js';
 
 let h: Harness;
@@ -30,17 +31,6 @@ const unknownBotId = () => newId('bot');
 /** Trial bots are limited per IP: every test that makes them uses addresses of its own. */
 let ipCounter = 0;
 const nextIp = () => `10.20.${Math.floor(++ipCounter / 250)}.${(ipCounter % 250) + 1}`;
-
-function expectError(res: TestResponse, status: number, type: string, code?: string, param?: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body.error.type).toBe(type);
-  if (code !== undefined) expect(res.body.error.code).toBe(code);
-  if (param !== undefined) expect(res.body.error.param).toBe(param);
-  expect(res.body.error.request_id).toBe(res.headers['x-request-id']);
-}
-
-/** A 400 naming the parameter at fault. */
-const expectInvalid = (res: TestResponse, param: string, code?: string) => expectError(res, 400, 'invalid_request', code, param);
 
 async function conversationKey(adminKey: string): Promise<string> {
   const res = await h.request('POST', '/create_api_key', { key: adminKey, body: { name: 'widget', scope: 'conversation' } });

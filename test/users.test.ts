@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
 import { startHarness, type Harness, type TestResponse } from './support/harness.js';
+import { expectError, expectInvalid } from './support/assertions.js';
 
 /** The Users endpoints: a bot's end users (fans, subscribers), their profile, filters, blocking and erasure. */
 let h: Harness;
@@ -22,17 +23,6 @@ const USER_FIELDS = [
 const PHONE = '+14155552671';
 const PHONE_2 = '+14155552672';
 const PHONE_3 = '+447911123456';
-
-function expectError(res: TestResponse, status: number, type: string, code?: string, param?: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body.error.type).toBe(type);
-  if (code !== undefined) expect(res.body.error.code).toBe(code);
-  if (param !== undefined) expect(res.body.error.param).toBe(param);
-  expect(res.body.error.request_id).toBe(res.headers['x-request-id']);
-}
-
-/** A 400 naming the parameter at fault. */
-const expectInvalid = (res: TestResponse, param: string, code?: string) => expectError(res, 400, 'invalid_request', code, param);
 
 /** A fresh account with one bot. */
 async function setup() {

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { ServiceContext } from './context.js';
+import { saveIdempotentResponse } from './http/idempotency.js';
 
 /**
  * Runs a service's writes in one transaction and, when the request holds an Idempotency-Key, records the
@@ -10,14 +11,7 @@ import type { ServiceContext } from './context.js';
 export async function inTransaction<T>(ctx: ServiceContext, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
   return ctx.db.transaction().execute(async (trx) => {
     const result = await work(trx);
-    if (ctx.idempotency) {
-      await trx
-        .updateTable('idempotency_keys')
-        .set({ status_code: 200, response_body: JSON.stringify(result), locked_until: null })
-        .where('scope', '=', ctx.idempotency.scope)
-        .where('key', '=', ctx.idempotency.key)
-        .execute();
-    }
+    if (ctx.idempotency) await saveIdempotentResponse(trx, ctx.idempotency, 200, JSON.stringify(result));
     return result;
   });
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../../db/database.js';
+import type { DB } from '../../db/schema.js';
 import type { AppDeps } from '../context.js';
 import { sha256Hex } from '../crypto.js';
 import { conflict, invalid, unprocessable } from '../errors.js';
@@ -104,40 +106,36 @@ export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = null;
-    if (reply.statusCode >= 500) {
-      await deps.db.deleteFrom('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key).execute();
-    } else {
-      await deps.db
-        .updateTable('idempotency_keys')
-        .set({ status_code: reply.statusCode, response_body: typeof payload === 'string' ? payload : JSON.stringify(payload), locked_until: null })
-        .where('scope', '=', claim.scope)
-        .where('key', '=', claim.key)
-        .execute();
-    }
+    await settle(deps.db, claim, reply.statusCode, typeof payload === 'string' ? payload : JSON.stringify(payload));
     return payload;
   });
 }
 
-/** Records a response sent outside Fastify's reply cycle (a stream), so a retry replays it. */
-export async function recordIdempotentResponse(deps: Pick<AppDeps, 'db'>, request: FastifyRequest, status: number, body: unknown): Promise<void> {
+/** A 5xx frees the key so the client can retry; any other answer is stored for replays. */
+async function settle(db: Database, claim: { scope: string; key: string }, status: number, body: string): Promise<void> {
+  if (status >= 500) {
+    await db.deleteFrom('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key).execute();
+  } else {
+    await saveIdempotentResponse(db, claim, status, body);
+  }
+}
+
+/** Settles the key of a response sent outside Fastify's reply cycle (a stream). */
+export async function settleIdempotencyKey(deps: Pick<AppDeps, 'db'>, request: FastifyRequest, status: number, body: unknown): Promise<void> {
   const claim = request.idempotency;
   if (!claim) return;
   request.idempotency = null;
-  await deps.db
+  await settle(deps.db, claim, status, JSON.stringify(body));
+}
+
+/** Stores the response a claimed key replays (also inside a service's transaction, see core/transaction.ts). */
+export async function saveIdempotentResponse(q: Database | Transaction<DB>, claim: { scope: string; key: string }, status: number, body: string): Promise<void> {
+  await q
     .updateTable('idempotency_keys')
-    .set({ status_code: status, response_body: JSON.stringify(body), locked_until: null })
+    .set({ status_code: status, response_body: body, locked_until: null })
     .where('scope', '=', claim.scope)
     .where('key', '=', claim.key)
     .execute();
-}
-
-/** For a failed stream: a 5xx frees the key for a retry, other errors are recorded for replay. */
-export async function releaseIdempotencyKey(deps: Pick<AppDeps, 'db'>, request: FastifyRequest, status: number, body: unknown): Promise<void> {
-  const claim = request.idempotency;
-  if (!claim) return;
-  if (status < 500) return recordIdempotentResponse(deps, request, status, body);
-  request.idempotency = null;
-  await deps.db.deleteFrom('idempotency_keys').where('scope', '=', claim.scope).where('key', '=', claim.key).execute();
 }
 
 /** Drops records older than the replay window; run by a scheduled job. */

@@ -4,7 +4,7 @@ import type { AppDeps, ServiceContext } from '../../core/context.js';
 import { DomainError } from '../../core/errors.js';
 import { ctxOf } from '../../core/http/auth-hooks.js';
 import { STATUS_BY_TYPE } from '../../core/http/error-handler.js';
-import { recordIdempotentResponse, releaseIdempotencyKey } from '../../core/http/idempotency.js';
+import { settleIdempotencyKey } from '../../core/http/idempotency.js';
 import { describe, page } from '../../core/http/schema.js';
 import { converse, type TurnResult } from '../../engine/converse.js';
 import { resolveCreator } from '../bots/bot-access.js';
@@ -44,12 +44,12 @@ async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRe
   for await (const chunk of turn.chunks) send(chunk.type, { text: chunk.text });
   try {
     const done = view(await turn.done);
-    await recordIdempotentResponse(deps, request, 200, done);
+    await settleIdempotencyKey(deps, request, 200, done);
     send('done', done);
   } catch (err) {
     const e = err instanceof DomainError ? err : new DomainError('internal', 'internal_error', 'internal error');
     if (!(err instanceof DomainError)) request.log.error({ err }, 'stream failed');
-    await releaseIdempotencyKey(deps, request, STATUS_BY_TYPE[e.type], { error: { type: e.type, code: e.code, message: e.message, request_id: String(request.id) } });
+    await settleIdempotencyKey(deps, request, STATUS_BY_TYPE[e.type], { error: { type: e.type, code: e.code, message: e.message, request_id: String(request.id) } });
     send('error', { error: { type: e.type, code: e.code, message: e.message, status: STATUS_BY_TYPE[e.type], request_id: String(request.id) } });
   }
   raw.end();
