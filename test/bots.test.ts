@@ -5,7 +5,7 @@ import { eraseDueBots } from '../src/features/bots/bot-erasure.js';
 import { expireTrialBots } from '../src/features/bots/trial-bots-service.js';
 import { startHarness, type Harness, type TestResponse } from './support/harness.js';
 import { expectError, expectInvalid } from './support/assertions.js';
-import { DEFAULT_UI, DEFAULT_VALUES } from './support/expected.js';
+import { DEFAULT_POLICY, DEFAULT_UI, DEFAULT_VALUES } from './support/expected.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,7 +21,7 @@ const BOT_ID = /^bot_[0-9a-z]{26}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const BOT_FIELDS = [
   'bot_id', 'name', 'handle', 'prompt', 'prompt_version', 'opening_message', 'ui', 'values', 'model',
-  'calendar_link', 'transfer_number', 'response_enabled', 'response_resume_at', 'created_at', 'updated_at',
+  'calendar_link', 'transfer_number', 'policy', 'response_enabled', 'response_resume_at', 'created_at', 'updated_at',
 ];
 
 const uniqueHandle = () => `bot-${randomBytes(5).toString('hex')}`;
@@ -209,6 +209,7 @@ describe('POST /create_bot', () => {
       model: null,
       calendar_link: null,
       transfer_number: null,
+      policy: DEFAULT_POLICY,
       response_enabled: true,
       response_resume_at: null,
       created_at: expect.stringMatching(ISO),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/core/ids.js';
 import { startHarness, type Harness, type TestResponse } from './support/harness.js';
-import { DEFAULT_UI, DEFAULT_VALUES } from './support/expected.js';
+import { DEFAULT_POLICY, DEFAULT_UI, DEFAULT_VALUES } from './support/expected.js';
 
 /**
  * Prompts endpoints: the persona and behaviour of a bot (prompt and its versions, opening message,
@@ -113,6 +113,8 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: '/set_calendar_link', input: (id) => ({ bot_id: id, url: 'https://cal.example.com/me' }), required: ['bot_id', 'url'], botParam: 'bot_id' },
   { method: 'POST', path: '/set_transfer_number', input: (id) => ({ bot_id: id, number: '+14155552671' }), required: ['bot_id', 'number'], botParam: 'bot_id' },
   { method: 'POST', path: '/retrain_response', input: (id) => ({ bot_id: id, response: 'We open at 9.', question: 'When do you open?' }), required: ['bot_id', 'response'], botParam: 'bot_id' },
+  { method: 'GET', path: '/get_policy', input: (id) => ({ bot_id: id }), required: ['bot_id'], botParam: 'bot_id', widget: true },
+  { method: 'POST', path: '/edit_policy', input: (id) => ({ bot_id: id, policy: { age_gate: true } }), required: ['bot_id', 'policy'], botParam: 'bot_id' },
   { method: 'POST', path: '/restore_prompt_version', input: (id) => ({ bot_id: id, version: 1 }), required: ['bot_id', 'version'], botParam: 'bot_id' },
 ];
 
@@ -539,6 +541,25 @@ describe('POST /edit_values and GET /get_values', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe('POST /edit_policy', () => {
+  it('sets fields partially, de-duplicates topics, resets with null, and shows in get_policy and get_bots', async () => {
+    const { key, botId } = await setup();
+    const first = expectOk(await post(key, '/edit_policy', { bot_id: botId, policy: { age_gate: true, blocked_topics: ['politics', 'crypto', 'politics'] } }));
+    expect(first).toEqual({ bot_id: botId, policy: { ...DEFAULT_POLICY, age_gate: true, blocked_topics: ['politics', 'crypto'] } });
+    const second = expectOk(await post(key, '/edit_policy', { bot_id: botId, policy: { ai_disclosure: 'You are chatting with an AI.', ai_disclosure_channels: ['sms'], age_gate: null } }));
+    expect(second.policy).toEqual({ ...DEFAULT_POLICY, blocked_topics: ['politics', 'crypto'], ai_disclosure: 'You are chatting with an AI.', ai_disclosure_channels: ['sms'] });
+    expect(expectOk(await get(key, '/get_policy', { bot_id: botId }))).toEqual(second);
+    expect((await botFromList(key, botId)).policy).toEqual(second.policy);
+  });
+
+  it('names the bad field', async () => {
+    const { key, botId } = await setup();
+    expectError(await post(key, '/edit_policy', { bot_id: botId, policy: { blocked_topics: ['x'] } }), 400, { type: 'invalid_request', param: 'policy.blocked_topics.0' });
+    expectError(await post(key, '/edit_policy', { bot_id: botId, policy: { ai_disclosure_channels: ['fax'] } }), 400, { type: 'invalid_request', param: 'policy.ai_disclosure_channels.0' });
+    expectError(await post(key, '/edit_policy', { bot_id: botId, policy: { age: true } }), 400, { type: 'invalid_request', code: 'unknown_parameter', param: 'policy.age' });
+  });
+});
+
 describe('POST /set_calendar_link', () => {
   it('sets an https link, and null clears it', async () => {
     const { key, accountId, botId } = await setup();
@@ -726,6 +747,7 @@ describe('security (every endpoint)', () => {
       const res = expectOk(await get(undefined, e.path, { bot_id: botId, api_key: pk }));
       expect(res).toEqual(expectOk(await get(key, e.path, { bot_id: botId })));
       if (e.path === '/get_ui') expect(res.ui.title).toBe('Widget');
+      else if (e.path === '/get_policy') expect(res.policy.age_gate).toBe(false);
       else expect(res.opening_message).toBe('Hi from the widget');
     });
 

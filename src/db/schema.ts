@@ -43,6 +43,8 @@ export interface BotsTable {
   opening_message: Generated<string>;
   ui: Json<Record<string, unknown>>;
   sliders: Json<Record<string, number>>;
+  /** Age gate, blocked topics and AI disclosure (see features/prompts/policy.ts). */
+  policy: ColumnType<Record<string, unknown>, string | undefined, string>;
   model: string | null;
   calendar_link: string | null;
   transfer_number: string | null;
@@ -75,6 +77,8 @@ export interface ConversationsTable {
   bot_enabled: boolean | null;
   resume_at: NullableTimestamp;
   summary: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The newest message the summary covers. */
+  summary_through: ColumnType<string | null, string | null | undefined, string | null>;
   last_message_at: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Timestamp;
@@ -95,7 +99,9 @@ export interface MessagesTable {
   tokens_out: ColumnType<number | null, number | null | undefined, number | null>;
   latency_ms: ColumnType<number | null, number | null | undefined, number | null>;
   sources: ColumnType<unknown[] | null, string | null | undefined, string | null>;
-  created_at: Generated<Date>;
+  /** Set on imported messages: the same message imported again is skipped. */
+  import_key: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface RetrainedResponsesTable {
@@ -193,6 +199,16 @@ export interface RateLimitCountersTable {
   count: number;
 }
 
+export interface UsageDailyTable {
+  account_id: string;
+  day: string;
+  bot_id: string;
+  replies: Generated<number>;
+  model_calls: Generated<number>;
+  tokens_in: ColumnType<string, number | undefined, number>;
+  tokens_out: ColumnType<string, number | undefined, number>;
+}
+
 export interface DB {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -208,6 +224,7 @@ export interface DB {
   audit_logs: AuditLogsTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limit_counters: RateLimitCountersTable;
+  usage_daily: UsageDailyTable;
 }
 
 export type BotRow = Selectable<BotsTable>;

@@ -12,3 +12,11 @@ export const DEFAULT_UI = {
   launcher_text: 'Chat with us',
   theme: 'auto',
 };
+export const DEFAULT_POLICY = {
+  age_gate: false,
+  age_confirmation_message: 'This chat is for adults only. Reply YES to confirm you are 18 or older.',
+  blocked_topics: [],
+  blocked_topic_reply: "That's something I don't talk about. Let's talk about something else.",
+  ai_disclosure: null,
+  ai_disclosure_channels: ['api', 'sms', 'voice'],
+};

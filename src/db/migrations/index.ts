@@ -4,6 +4,7 @@ import * as m0002 from './0002-end-users.js';
 import * as m0003 from './0003-outbox.js';
 import * as m0004 from './0004-conversation-turns.js';
 import * as m0005 from './0005-feedback.js';
+import * as m0006 from './0006-engine-policy.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-outbox': m0003,
   '0004-conversation-turns': m0004,
   '0005-feedback': m0005,
+  '0006-engine-policy': m0006,
 };

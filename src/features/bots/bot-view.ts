@@ -1,4 +1,5 @@
 import type { BotRow } from '../../db/schema.js';
+import { effectivePolicy } from '../prompts/policy.js';
 import { effectiveUi, effectiveValues } from '../prompts/settings.js';
 
 /** A takeover with a resume time ends by itself once that time has passed. */
@@ -20,6 +21,7 @@ export function toBot(row: BotRow) {
     model: row.model,
     calendar_link: row.calendar_link,
     transfer_number: row.transfer_number,
+    policy: effectivePolicy(row.policy),
     response_enabled: enabled,
     response_resume_at: enabled ? null : (row.response_resume_at?.toISOString() ?? null),
     created_at: row.created_at.toISOString(),

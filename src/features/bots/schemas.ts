@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id } from '../../core/http/schema.js';
+import { PolicyView } from '../prompts/policy.js';
 import { OpeningMessage, Prompt, Ui, UiPatch, Values, ValuesInput } from '../prompts/settings.js';
 
 export const BotId = Id('bot', 'bot');
@@ -33,6 +34,7 @@ export const Bot = z
     model: z.string().nullable(),
     calendar_link: z.string().nullable(),
     transfer_number: z.string().nullable(),
+    policy: PolicyView,
     response_enabled: z.boolean().describe('False while a human has taken over the whole bot'),
     response_resume_at: z.string().nullable(),
     created_at: z.string(),

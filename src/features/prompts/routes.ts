@@ -7,7 +7,7 @@ import { describe, page, PageQuery } from '../../core/http/schema.js';
 import { BotId, BotIdQuery } from '../bots/schemas.js';
 import { editPrompt, getPrompt, getPromptVersions, modifyPrompt, restorePromptVersion, retrievePrompt } from './prompts-service.js';
 import { retrainResponse } from './retrain-service.js';
-import { editOpeningMessage, editUi, editValues, getOpeningMessage, getUi, getValues, setCalendarLink, setTransferNumber } from './settings-service.js';
+import { editOpeningMessage, editPolicy, editUi, editValues, getOpeningMessage, getPolicy, getUi, getValues, setCalendarLink, setTransferNumber } from './settings-service.js';
 import * as S from './schemas.js';
 
 const tag = 'Prompts';
@@ -81,6 +81,16 @@ export function promptRoutes(_deps: AppDeps) {
       config: { auth: 'admin' },
       schema: { ...describe({ tag, auth: 'admin', summary: 'Update behaviour sliders (partial)', ok: S.ValuesResult }), body: S.EditValuesInput },
     }, (req) => editValues({ ctx: ctxOf(req), input: req.body }));
+
+    app.get('/get_policy', {
+      config: { auth: 'conversation' },
+      schema: { ...describe({ tag, auth: 'conversation', summary: 'Age gate, blocked topics and AI disclosure (the widget reads the age gate)', ok: S.PolicyResult }), querystring: WidgetReadQuery },
+    }, (req) => getPolicy({ ctx: ctxOf(req), input: req.query }));
+
+    app.post('/edit_policy', {
+      config: { auth: 'admin' },
+      schema: { ...describe({ tag, auth: 'admin', summary: 'Update the age gate, blocked topics and AI disclosure (partial; null resets)', ok: S.PolicyResult }), body: S.EditPolicyInput },
+    }, (req) => editPolicy({ ctx: ctxOf(req), input: req.body }));
 
     app.post('/set_calendar_link', {
       config: { auth: 'admin' },

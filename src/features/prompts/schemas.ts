@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id } from '../../core/http/schema.js';
 import { BotId, BotRef } from '../bots/schemas.js';
+import { PolicyPatch, PolicyView } from './policy.js';
 import { HttpsUrl, OpeningMessage, Prompt, Ui, UiPatch, Values, ValuesPatch } from './settings.js';
 
 export const PromptResult = z.object({ bot_id: z.string(), prompt: z.string(), version: z.number() });
@@ -16,6 +17,9 @@ export const EditUiInput = z.strictObject({ bot_id: BotId, ui: UiPatch });
 
 export const ValuesResult = z.object({ bot_id: z.string(), values: Values });
 export const EditValuesInput = z.strictObject({ bot_id: BotId, values: ValuesPatch });
+
+export const PolicyResult = z.object({ bot_id: z.string(), policy: PolicyView });
+export const EditPolicyInput = z.strictObject({ bot_id: BotId, policy: PolicyPatch });
 
 export const CalendarInput = z.strictObject({ bot_id: BotId, url: HttpsUrl.nullable().describe('https booking link; null removes it') });
 export const CalendarResult = z.object({ bot_id: z.string(), calendar_link: z.string().nullable() });

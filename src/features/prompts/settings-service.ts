@@ -3,6 +3,7 @@ import { invalid } from '../../core/errors.js';
 import { toE164 } from '../../core/phone.js';
 import { loadBot } from '../bots/bot-access.js';
 import { updateBot } from '../bots/update-bot.js';
+import { effectivePolicy, mergePolicy, type PolicyPatch } from './policy.js';
 import { countCustom, effectiveUi, effectiveValues, MAX_CUSTOM_SLIDERS, mergeUi, mergeValues, type UiPatch } from './settings.js';
 
 type BotInput = { bot_id: string };
@@ -56,4 +57,14 @@ export async function setTransferNumber({ ctx, input }: { ctx: ServiceContext; i
   const number = input.number === null ? null : toE164(input.number, 'number');
   const bot = await updateBot(ctx, input.bot_id, 'bot.transfer_number_set', () => ({ transfer_number: number }));
   return { bot_id: bot.id, transfer_number: bot.transfer_number };
+}
+
+export async function getPolicy({ ctx, input }: { ctx: ServiceContext; input: BotInput }) {
+  const bot = await loadBot(ctx, input.bot_id);
+  return { bot_id: bot.id, policy: effectivePolicy(bot.policy) };
+}
+
+export async function editPolicy({ ctx, input }: { ctx: ServiceContext; input: BotInput & { policy: PolicyPatch } }) {
+  const bot = await updateBot(ctx, input.bot_id, 'bot.policy_edited', (b) => ({ policy: JSON.stringify(mergePolicy(b.policy, input.policy)) }), () => ({ policy: input.policy }));
+  return { bot_id: bot.id, policy: effectivePolicy(bot.policy) };
 }
