@@ -16,6 +16,7 @@ import { promptRoutes } from './features/prompts/routes.js';
 import { systemRoutes } from './features/system/routes.js';
 import { userRoutes } from './features/users/routes.js';
 import { conversationRoutes } from './features/conversations/routes.js';
+import { chatCompletionRoutes } from './features/chat-completions/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -79,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(promptRoutes(deps));
   await app.register(userRoutes(deps));
   await app.register(conversationRoutes(deps));
+  await app.register(chatCompletionRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', withDefaultFonts: false, telemetry: false } as Record<string, unknown> });

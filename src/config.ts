@@ -33,6 +33,17 @@ export const ConfigSchema = z.object({
   LLM_MODEL: z.string().min(1).optional(),
   LLM_TIMEOUT_MS: positiveInt(30_000),
   EMBEDDING_MODEL: z.string().min(1).optional(),
+  /** A second model tried once when the first fails (not on timeouts of a stream already under way). */
+  LLM_FALLBACK_MODEL: z.string().min(1).optional(),
+  /** An OpenAI-compatible /v1/moderations server, consulted on user messages and model replies when set. */
+  MODERATION_BASE_URL: optionalUrl,
+  MODERATION_API_KEY: z.string().min(1).optional(),
+  MODERATION_MODEL: z.string().min(1).default('omni-moderation-latest'),
+  /** Comma-separated moderation categories that refuse a message. */
+  MODERATION_BLOCK_CATEGORIES: z
+    .string()
+    .default('sexual/minors,self-harm/intent,self-harm/instructions,hate/threatening,harassment/threatening,illicit/violent')
+    .transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean)),
 
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex characters').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),

@@ -9,6 +9,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { PgBossQueue, type Role } from './jobs/queue.js';
 import { allJobs } from './jobs/registry.js';
 import { createLlm } from './providers/llm/index.js';
+import { createModeration } from './providers/moderation/index.js';
 
 export interface Server {
   app: FastifyInstance | null;
@@ -46,7 +47,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
     queue = new PgBossQueue(database.pool, role, log);
-    const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config) };
+    const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config), moderation: createModeration(config) };
     await queue.start(allJobs(deps));
 
     let url: string | null = null;

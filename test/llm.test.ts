@@ -96,4 +96,27 @@ describe('OpenAI-compatible adapter', () => {
     })()).rejects.toMatchObject({ type: 'provider_error' });
     await expect(s.result).rejects.toMatchObject({ type: 'provider_error' });
   });
+
+  it('falls back to the configured model after the first one failed twice, and after a timeout at once', async () => {
+    fake.next({ status: 503 }, { status: 503 }, { reply: 'from the fallback' });
+    const out = await llm({ fallbackModel: 'backup-model' }).generate({ ...request, model: 'persona-large' });
+    expect(out).toMatchObject({ text: 'from the fallback', model: 'backup-model' });
+    expect(fake.requests.map((r) => r.model)).toEqual(['persona-large', 'persona-large', 'backup-model']);
+
+    fake.reset();
+    fake.next({ delayMs: 800 }, { reply: 'streamed by the fallback' });
+    const s = llm({ fallbackModel: 'backup-model', timeoutMs: 300 }).stream(request);
+    let text = '';
+    for await (const d of s.deltas) text += d;
+    expect(text).toBe('streamed by the fallback');
+    expect(fake.requests.map((r) => r.model)).toEqual(['fake-model', 'backup-model']);
+  });
+
+  it('does not fall back when the caller gave up', async () => {
+    fake.next({ status: 503 }, { status: 503 }, { reply: 'never' });
+    const abort = new AbortController();
+    abort.abort();
+    await expect(llm({ fallbackModel: 'backup-model' }).generate({ ...request, signal: abort.signal })).rejects.toMatchObject({ type: 'provider_timeout' });
+    expect(fake.requests.map((r) => r.model)).not.toContain('backup-model');
+  });
 });

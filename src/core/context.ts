@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { LlmPort } from '../providers/llm/port.js';
+import type { ModerationPort } from '../providers/moderation/port.js';
 
 /** What the process provides to every service call: built once at start. */
 export interface AppDeps {
@@ -12,6 +13,8 @@ export interface AppDeps {
   log: Logger;
   /** The language model; null runs the engine in its builtin mode (curated answers only). */
   llm: LlmPort | null;
+  /** The optional moderation provider. */
+  moderation: ModerationPort | null;
 }
 
 export type ActorType = 'key' | 'session' | 'anonymous' | 'system';

@@ -11,6 +11,7 @@ export type EventType =
   | 'conversation.created'
   | 'conversation.takeover'
   | 'user.created'
+  | 'user.age_verified'
   | 'user.opted_out'
   | 'user.opted_in'
   | 'call.started'

@@ -5,13 +5,22 @@ import { forbidden, notFound, ProviderError } from '../core/errors.js';
 import { emitEvent } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
+import { effectivePolicy, type Policy } from '../features/prompts/policy.js';
 import type { LlmPort, LlmResult } from '../providers/llm/port.js';
+import { loadHistory, SUMMARIZE_JOB } from './memory.js';
+import { isAgeConfirmation, refusalFor, type Refusal } from './policy.js';
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
+import { storeReply, type ReplyMeta, type TurnIds } from './reply-store.js';
 import { matchRetrained, retrainedExamples } from './retrained.js';
-import { checkHardLimits, SAFE_REPLY } from './safety.js';
+import { SAFE_REPLY } from './safety.js';
+import { chunkQueue, lockTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
+
+export type { TurnChunk } from './turn-queue.js';
 
 /** What the builtin mode says when no curated answer fits: it has no model and says so. */
 export const BUILTIN_REPLY = "[sinth builtin mode] I can only answer the questions my creator has prepared answers for, and I don't have one for that yet.";
+/** The answer to an age confirmation when the greeting was already sent. */
+export const AGE_CONFIRMED_REPLY = 'Thank you for confirming. What would you like to talk about?';
 
 export interface TurnInput {
   bot: BotRow;
@@ -19,7 +28,11 @@ export interface TurnInput {
   userId: string;
   channel: string;
   message: string;
+  /** The user confirmed they are 18 or older before sending this (the widget's age interstitial). */
+  ageConfirmed?: boolean;
 }
+
+export type ReplySource = 'model' | 'retrained' | 'builtin' | 'safety' | 'blocked_topic' | 'moderation' | 'age_gate';
 
 export interface TurnResult {
   conversation_id: string;
@@ -28,101 +41,127 @@ export interface TurnResult {
   /** The bot's reply; null while a human has taken over. */
   reply: string | null;
   message_id: string | null;
-  /** Sent with the first message of a new conversation. */
+  /** Sent with the first message of a new conversation (with the AI disclosure line, when the bot has one). */
   opening_message: string | null;
   takeover: boolean;
-  source: 'model' | 'retrained' | 'builtin' | 'safety' | null;
+  source: ReplySource | null;
   sources: unknown[];
 }
 
 interface Prepared {
   result: TurnResult;
-  /** Set when the model must be asked. */
+  ids: TurnIds;
+  /** Set when the model (or the builtin mode) must answer. */
+  needsModel: boolean;
   prompt: AssembledPrompt | null;
-  needsModel?: boolean;
-  conversationId: string;
-  replyId: string;
+  /** Whether the running summary lags behind what the prompt had to leave out. */
+  summaryDue: boolean;
 }
 
 /**
- * Stores the user's message and decides everything that needs no model, in one transaction: the end
- * user and conversation (created on first contact, with the opening message), blocked users, the hard
- * limits, human takeover and curated answers. Messages of one conversation are serialised by an
- * advisory lock, so two at the same moment are both stored, in order.
+ * Stores the user's message and decides everything that needs no model, in one transaction, in the
+ * order the product promises: the end user (blocked users refused) and the age gate, the conversation
+ * (created on first contact, with the disclosure line and greeting), human takeover, the hard limits
+ * and blocked topics, then curated answers. Messages of one conversation are serialised by an advisory
+ * lock, so two at the same moment are both stored, in order.
  */
-async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput): Promise<Prepared> {
+async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy): Promise<Prepared> {
   const { bot } = input;
   await sql`select pg_advisory_xact_lock(hashtext(${`${bot.id}:${input.userId}:${input.channel}`}))`.execute(trx);
-
   const now = new Date();
-  // Upsert: a create_user or another channel may be creating the same end user at this moment.
-  const upserted = await trx
-    .insertInto('end_users')
-    .values({ id: newId('usr'), account_id: ctx.accountId, bot_id: bot.id, user_id: input.userId, attributes: '{}', first_seen_at: now, last_seen_at: now, updated_at: now })
-    .onConflict((oc) =>
-      oc.columns(['bot_id', 'user_id']).doUpdateSet({ last_seen_at: now, first_seen_at: sql`coalesce(end_users.first_seen_at, excluded.first_seen_at)` }),
-    )
-    .returningAll()
-    .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
-    .executeTakeFirstOrThrow();
-  const { inserted, ...user } = upserted;
-  if (inserted) await emitEvent(trx, ctx, 'user.created', { bot_id: bot.id, user_id: user.user_id });
+  const user = await upsertUser(trx, ctx, input, now);
   if (user.blocked) throw forbidden('This user is blocked from talking to this bot.', 'user_blocked');
 
-  let conversation = await trx
-    .selectFrom('conversations')
-    .selectAll()
-    .where('bot_id', '=', bot.id)
-    .where('user_id', '=', input.userId)
-    .where('channel', '=', input.channel)
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
-  let opening: string | null = null;
-  if (!conversation) {
-    conversation = await trx
-      .insertInto('conversations')
-      .values({ id: newId('conv'), account_id: ctx.accountId, bot_id: bot.id, user_id: input.userId, channel: input.channel, updated_at: now })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await emitEvent(trx, ctx, 'conversation.created', { bot_id: bot.id, user_id: input.userId, conversation_id: conversation.id, channel: input.channel });
-    if (bot.opening_message) {
-      opening = bot.opening_message;
-      await trx.insertInto('messages').values({ id: newId('msg'), account_id: ctx.accountId, conversation_id: conversation.id, role: 'assistant', content: opening, source: 'opening' }).execute();
-    }
+  // The age gate: until the user says they are 18 or older, the question is all the bot says.
+  const confirms = !user.age_verified && (input.ageConfirmed === true || (policy.age_gate && isAgeConfirmation(input.message)));
+  const gated = policy.age_gate && !user.age_verified && !confirms;
+  if (confirms) {
+    await trx.updateTable('end_users').set({ age_verified: true, age_verified_at: now, age_verified_channel: input.channel, updated_at: now }).where('id', '=', user.id).execute();
+    await emitEvent(trx, ctx, 'user.age_verified', { bot_id: bot.id, user_id: user.user_id, channel: input.channel });
   }
-  const conversationId = conversation.id;
 
-  const verdict = checkHardLimits(input.message);
-  const userMessageId = newId('msg');
+  const { conversation, opening } = await findOrStartConversation(trx, ctx, input, policy, { greet: !gated, now });
+  const refusal = refusalFor(policy, input.message);
+  const ids: TurnIds = { conversationId: conversation.id, userMessageId: newId('msg'), replyId: newId('msg') };
   // The reply's id is taken now, so replies sort right after their own message however long they take.
-  const replyId = newId('msg');
+  const answeredGate = gated || (confirms && !input.ageConfirmed);
   await trx
     .insertInto('messages')
-    .values({ id: userMessageId, account_id: ctx.accountId, conversation_id: conversationId, role: 'user', content: input.message, status: verdict.allowed ? 'pending' : 'flagged', source: verdict.category })
+    .values({
+      id: ids.userMessageId,
+      account_id: ctx.accountId,
+      conversation_id: ids.conversationId,
+      role: 'user',
+      content: input.message,
+      status: refusal ? 'flagged' : 'pending',
+      source: refusal ? (refusal.source === 'safety' ? refusal.reason : refusal.source) : answeredGate ? 'age_gate' : null,
+    })
     .execute();
-  await trx.updateTable('conversations').set({ last_message_at: now, updated_at: now }).where('id', '=', conversationId).execute();
-  await emitEvent(trx, ctx, 'message.received', { bot_id: bot.id, user_id: input.userId, conversation_id: conversationId, message_id: userMessageId, channel: input.channel });
+  await trx.updateTable('conversations').set({ last_message_at: now, updated_at: now }).where('id', '=', ids.conversationId).execute();
+  await emitEvent(trx, ctx, 'message.received', { bot_id: bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.userMessageId, channel: input.channel });
 
-  const base: TurnResult = { conversation_id: conversationId, user_message_id: userMessageId, reply: null, message_id: null, opening_message: opening, takeover: false, source: null, sources: [] };
-  const answer = async (text: string, source: 'retrained' | 'safety') => {
-    await storeReply(trx, ctx, input, { conversationId, userMessageId, replyId }, text, { source });
-    return { result: { ...base, reply: text, message_id: replyId, source }, prompt: null, conversationId, replyId };
+  const base: TurnResult = { conversation_id: ids.conversationId, user_message_id: ids.userMessageId, reply: null, message_id: null, opening_message: opening, takeover: false, source: null, sources: [] };
+  const done = (result: TurnResult): Prepared => ({ result, ids, needsModel: false, prompt: null, summaryDue: false });
+  const answer = async (text: string, source: ReplySource, stored: string = source) => {
+    await storeReply(trx, ctx, turnOf(input), ids, text, { source: stored });
+    return done({ ...base, reply: text, message_id: ids.replyId, source });
   };
+
+  if (gated) return answer(policy.age_confirmation_message, 'age_gate');
+  if (answeredGate) {
+    // The greeting waited for the confirmation; now it is the answer.
+    const greeted = opening !== null || (await trx.selectFrom('messages').select('id').where('conversation_id', '=', ids.conversationId).where('source', '=', 'opening').executeTakeFirst());
+    // Stored as the greeting it is, which the model reads; the confirmation exchange it does not.
+    return !greeted && bot.opening_message ? answer(bot.opening_message, 'age_gate', 'opening') : answer(AGE_CONFIRMED_REPLY, 'age_gate');
+  }
 
   // A human who took over answers everything, even what the hard limits would refuse.
   if (!botAnswers(bot, conversation)) {
-    if (verdict.allowed) await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', userMessageId).execute();
-    await emitEvent(trx, ctx, 'conversation.takeover', { bot_id: bot.id, user_id: input.userId, conversation_id: conversationId, message_id: userMessageId });
-    return { result: { ...base, takeover: true }, prompt: null, conversationId, replyId };
+    if (!refusal) await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', ids.userMessageId).execute();
+    await emitEvent(trx, ctx, 'conversation.takeover', { bot_id: bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.userMessageId });
+    return done({ ...base, takeover: true });
   }
-  if (!verdict.allowed) return answer(SAFE_REPLY, 'safety');
+  if (refusal) return answer(refusal.reply, refusal.source);
 
   const curated = await matchRetrained(trx, bot.id, input.message);
   if (curated) return answer(curated.response, 'retrained');
+  if (!ctx.llm) return { result: base, ids, needsModel: true, prompt: null, summaryDue: false };
   // Built from what is stored up to this message, so a later message cannot leak into this turn.
-  const prompt = ctx.llm ? await buildPrompt(trx, bot, user, conversationId, userMessageId) : null;
-  return { result: base, prompt, conversationId, replyId, needsModel: true };
+  const built = await buildPrompt(trx, bot, user, policy, input.channel, ids);
+  return { result: base, ids, needsModel: true, ...built };
+}
+
+async function upsertUser(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, now: Date): Promise<EndUserRow> {
+  // Upsert: a create_user or another channel may be creating the same end user at this moment.
+  const { inserted, ...user } = await trx
+    .insertInto('end_users')
+    .values({ id: newId('usr'), account_id: ctx.accountId, bot_id: input.bot.id, user_id: input.userId, attributes: '{}', first_seen_at: now, last_seen_at: now, updated_at: now })
+    .onConflict((oc) => oc.columns(['bot_id', 'user_id']).doUpdateSet({ last_seen_at: now, first_seen_at: sql`coalesce(end_users.first_seen_at, excluded.first_seen_at)` }))
+    .returningAll()
+    .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
+    .executeTakeFirstOrThrow();
+  if (inserted) await emitEvent(trx, ctx, 'user.created', { bot_id: input.bot.id, user_id: user.user_id });
+  return user;
+}
+
+/** The user's conversation on this channel; a new one starts with the AI disclosure line and the greeting. */
+async function findOrStartConversation(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, opts: { greet: boolean; now: Date }) {
+  const { bot } = input;
+  const existing = await trx.selectFrom('conversations').selectAll().where('bot_id', '=', bot.id).where('user_id', '=', input.userId).where('channel', '=', input.channel).orderBy('id').limit(1).executeTakeFirst();
+  if (existing) return { conversation: existing, opening: null };
+  const conversation = await trx
+    .insertInto('conversations')
+    .values({ id: newId('conv'), account_id: ctx.accountId, bot_id: bot.id, user_id: input.userId, channel: input.channel, updated_at: opts.now })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await emitEvent(trx, ctx, 'conversation.created', { bot_id: bot.id, user_id: input.userId, conversation_id: conversation.id, channel: input.channel });
+  const lines: Array<{ text: string; source: string }> = [];
+  if (policy.ai_disclosure && (policy.ai_disclosure_channels as string[]).includes(input.channel)) lines.push({ text: policy.ai_disclosure, source: 'disclosure' });
+  if (opts.greet && bot.opening_message) lines.push({ text: bot.opening_message, source: 'opening' });
+  for (const line of lines) {
+    await trx.insertInto('messages').values({ id: newId('msg'), account_id: ctx.accountId, conversation_id: conversation.id, role: 'assistant', content: line.text, source: line.source }).execute();
+  }
+  return { conversation, opening: lines.map((l) => l.text).join('\n\n') || null };
 }
 
 /** The bot answers unless it is switched off for everyone, or for this conversation. */
@@ -130,62 +169,24 @@ function botAnswers(bot: BotRow, conversation: { bot_enabled: boolean | null; re
   return isEnabled(bot.response_enabled, bot.response_resume_at) && (conversation.bot_enabled === null || isEnabled(conversation.bot_enabled, conversation.resume_at));
 }
 
-async function storeReply(
-  trx: Transaction<DB>,
-  ctx: ServiceContext,
-  input: TurnInput,
-  ids: { conversationId: string; userMessageId: string; replyId: string },
-  text: string,
-  meta: { source: string; model?: string; usage?: LlmResult['usage']; latencyMs?: number; flagged?: boolean },
-): Promise<void> {
-  await trx
-    .insertInto('messages')
-    .values({
-      id: ids.replyId,
-      account_id: ctx.accountId,
-      conversation_id: ids.conversationId,
-      role: 'assistant',
-      content: text,
-      status: meta.flagged ? 'flagged' : 'ok',
-      source: meta.source,
-      model: meta.model ?? null,
-      tokens_in: meta.usage?.inputTokens ?? null,
-      tokens_out: meta.usage?.outputTokens ?? null,
-      latency_ms: meta.latencyMs ?? null,
-      sources: '[]',
-    })
-    .execute();
-  await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', ids.userMessageId).where('status', '=', 'pending').execute();
-  await emitEvent(trx, ctx, 'message.sent', { bot_id: input.bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.replyId, channel: input.channel });
-}
+const turnOf = (input: TurnInput) => ({ botId: input.bot.id, userId: input.userId, channel: input.channel });
 
 /** Builds the prompt from what is stored, up to and including the message being answered. */
-async function buildPrompt(trx: Transaction<DB>, bot: BotRow, user: EndUserRow, conversationId: string, upTo: string) {
-  const history = await trx
-    .selectFrom('messages')
-    .select(['id', 'role', 'content'])
-    .where('conversation_id', '=', conversationId)
-    .where('id', '<=', upTo)
-    .where('role', 'in', ['user', 'assistant', 'operator'])
-    .where('status', '!=', 'flagged')
-    // A refusal only makes sense next to what it refused, which is left out.
-    .where((eb) => eb.or([eb('source', 'is', null), eb('source', '!=', 'safety')]))
-    .orderBy('id', 'desc')
-    .limit(200)
-    .execute();
-  const conversation = await trx.selectFrom('conversations').select('summary').where('id', '=', conversationId).executeTakeFirstOrThrow();
+async function buildPrompt(trx: Transaction<DB>, bot: BotRow, user: EndUserRow, policy: Policy, channel: string, ids: TurnIds) {
+  const conversation = await trx.selectFrom('conversations').select(['summary', 'summary_through']).where('id', '=', ids.conversationId).executeTakeFirstOrThrow();
+  // What the summary covers is not sent again; the newest 200 turns are more than any budget keeps.
+  const history = await loadHistory(trx, ids.conversationId, { upTo: ids.userMessageId, after: conversation.summary_through, newest: 200 });
   const examples = await retrainedExamples(trx, bot.id);
-  return assemblePrompt({
+  const prompt = assemblePrompt({
     bot,
     user,
-    history: history.reverse().map((m) => ({ id: m.id, role: m.role as 'user' | 'assistant' | 'operator', content: m.content })),
+    history: history as Array<{ id: string; role: 'user' | 'assistant' | 'operator'; content: string }>,
     summary: conversation.summary,
     examples,
+    disclose: Boolean(policy.ai_disclosure) && (policy.ai_disclosure_channels as string[]).includes(channel),
   });
+  return { prompt, summaryDue: prompt.folded.length > 0 };
 }
-
-/** What a caller streams: text as it is released, or a replacement of everything sent so far. */
-export type TurnChunk = { type: 'delta'; text: string } | { type: 'replace'; text: string };
 
 export interface Turn {
   result: TurnResult;
@@ -195,62 +196,47 @@ export interface Turn {
   done: Promise<TurnResult>;
 }
 
-// Turns of one conversation run one after another in this process, from the stored message to the
-// stored reply, so each reply is made with the ones before it in view.
-const turnLocks = new Map<string, Promise<void>>();
-async function lockTurn(key: string): Promise<() => void> {
-  const previous = turnLocks.get(key) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const chained = previous.then(() => mine);
-  turnLocks.set(key, chained);
-  await previous;
-  return () => {
-    release();
-    if (turnLocks.get(key) === chained) turnLocks.delete(key);
-  };
-}
-
 /**
- * One turn of a conversation on any channel: store the message, answer it (curated answer, model or
- * builtin mode), check the reply against the hard limits, and store the reply with its usage. A model
- * failure leaves the user's message stored and marked unanswered, and rejects with the provider error.
+ * One turn of a conversation on any channel: store the message, answer it (age gate, curated answer,
+ * model or builtin mode), check the reply against the hard limits, blocked topics and the moderation
+ * provider, and store the reply with its usage. A model failure leaves the user's message stored and
+ * marked unanswered, and rejects with the provider error.
  */
 export async function converse(ctx: ServiceContext, input: TurnInput): Promise<Turn> {
+  const policy = effectivePolicy(input.bot.policy);
   const release = await lockTurn(`${input.bot.id}:${input.userId}:${input.channel}`);
   let prepared: Prepared;
   try {
-    prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input));
+    prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input, policy));
   } catch (err) {
     release();
     throw err;
   }
-  const ids = { conversationId: prepared.conversationId, userMessageId: prepared.result.user_message_id, replyId: prepared.replyId };
+  const { ids } = prepared;
   const out = chunkQueue();
-  const markUnanswered = () => ctx.db.updateTable('messages').set({ status: 'unanswered' }).where('id', '=', ids.userMessageId).execute();
-  const finish = async (text: string, meta: { source: 'model' | 'builtin'; model: string; usage?: LlmResult['usage']; latencyMs?: number }) => {
-    const verdict = checkHardLimits(text);
-    const reply = verdict.allowed ? text : SAFE_REPLY;
+  const finish: Finish = async (text, meta, refusal) => {
+    const reply = refusal ? refusal.reply : text;
+    const source: ReplySource = refusal ? refusal.source : meta.source;
     try {
-      await ctx.db.transaction().execute((trx) => storeReply(trx, ctx, input, ids, reply, { ...meta, source: verdict.allowed ? meta.source : 'safety', flagged: !verdict.allowed }));
+      await ctx.db.transaction().execute(async (trx) => {
+        await storeReply(trx, ctx, turnOf(input), ids, reply, { ...meta, source, flagged: Boolean(refusal) });
+        if (prepared.summaryDue && !refusal) await ctx.jobs.send(SUMMARIZE_JOB, { conversation_id: ids.conversationId }, { trx, singletonKey: ids.conversationId });
+      });
     } catch (err) {
       // The user was erased while the reply was being made: nothing is left to answer.
       if ((err as { code?: string }).code === '23503') throw notFound('conversation');
       throw err;
     }
-    return { ...prepared.result, reply, message_id: ids.replyId, source: verdict.allowed ? meta.source : ('safety' as const) };
+    return { ...prepared.result, reply, message_id: ids.replyId, source };
   };
 
   let done: Promise<TurnResult>;
   if (!prepared.needsModel) {
     if (prepared.result.reply) out.push({ type: 'delta', text: prepared.result.reply });
     done = Promise.resolve(prepared.result);
-  } else if (!ctx.llm || !prepared.prompt) {
-    out.push({ type: 'delta', text: BUILTIN_REPLY });
-    done = finish(BUILTIN_REPLY, { source: 'builtin', model: 'builtin' });
   } else {
-    done = runModel(ctx.llm, input.bot, prepared.prompt, out, finish).catch(async (err: unknown) => {
-      await markUnanswered();
+    done = answerWithModel(ctx, input, policy, prepared, out, finish).catch(async (err: unknown) => {
+      await ctx.db.updateTable('messages').set({ status: 'unanswered' }).where('id', '=', ids.userMessageId).execute();
       throw err;
     });
   }
@@ -262,70 +248,69 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
   return { result: prepared.result, chunks: out.iterate(), done };
 }
 
+/** Stores the reply (or, when a check refused it, the refusal in its place) and completes the turn. */
+type Finish = (text: string, meta: ReplyMeta & { source: ReplySource }, refusal: Refusal | null) => Promise<TurnResult>;
+
+/** The moderation provider's verdict as a refusal (null when it passes or none is configured). */
+async function moderate(ctx: ServiceContext, text: string): Promise<Refusal | null> {
+  if (!ctx.moderation) return null;
+  const { blocked } = await ctx.moderation.check(text);
+  return blocked.length ? { source: 'moderation', reason: blocked.join(','), reply: SAFE_REPLY } : null;
+}
+
+/**
+ * The model's part of a turn: the user's message through the moderation provider, then the model (or
+ * the builtin mode's fixed answer), then its reply through every check before it is stored.
+ */
+async function answerWithModel(ctx: ServiceContext, input: TurnInput, policy: Policy, prepared: Prepared, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
+  const flagged = await moderate(ctx, input.message);
+  if (flagged) {
+    await ctx.db.updateTable('messages').set({ status: 'flagged', source: 'moderation' }).where('id', '=', prepared.ids.userMessageId).execute();
+    const turn = await finish(flagged.reply, { source: 'moderation' }, null);
+    out.push({ type: 'delta', text: flagged.reply });
+    return turn;
+  }
+  if (!ctx.llm || !prepared.prompt) {
+    out.push({ type: 'delta', text: BUILTIN_REPLY });
+    return finish(BUILTIN_REPLY, { source: 'builtin', model: 'builtin' }, null);
+  }
+  return runModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);
+}
+
 /**
  * Asks the model and releases its text a sentence at a time, while everything so far passes the hard
- * limits. When a reply turns out to cross them, the model is stopped and the caller is told to replace
- * what it showed with the safe reply. The model is read here, not by the caller, so the reply is
- * stored even if the client goes away.
+ * limits and blocked topics. When a reply turns out to cross them, the model is stopped and the caller
+ * is told to replace what it showed. With a moderation provider nothing is released before the whole
+ * reply has passed it. The model is read here, not by the caller, so the reply is stored even if the
+ * client goes away.
  */
-async function runModel(
-  llm: LlmPort,
-  bot: BotRow,
-  prompt: AssembledPrompt,
-  out: ReturnType<typeof chunkQueue>,
-  finish: (text: string, meta: { source: 'model'; model: string; usage?: LlmResult['usage']; latencyMs?: number }) => Promise<TurnResult>,
-): Promise<TurnResult> {
+async function runModel(ctx: ServiceContext, llm: LlmPort, bot: BotRow, policy: Policy, prompt: AssembledPrompt, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
   const started = Date.now();
   const abort = new AbortController();
   const stream = llm.stream({ model: bot.model, messages: prompt.messages, temperature: prompt.temperature, maxTokens: prompt.maxTokens, signal: abort.signal });
+  const holdBack = ctx.moderation !== null;
   let text = '';
   let released = 0;
+  const settle = (turn: TurnResult, full: string) => {
+    if (turn.source === 'model') out.push({ type: 'delta', text: full.slice(released) });
+    else out.push({ type: released ? 'replace' : 'delta', text: turn.reply! });
+    return turn;
+  };
   for await (const delta of stream.deltas) {
     text += delta;
-    if (!checkHardLimits(text).allowed) {
+    const refusal = refusalFor(policy, text);
+    if (refusal) {
       abort.abort();
-      const turn = await finish(text, { source: 'model', model: bot.model ?? llm.provider });
-      out.push({ type: released ? 'replace' : 'delta', text: SAFE_REPLY });
-      return turn;
+      return settle(await finish(text, { source: 'model', model: bot.model ?? llm.provider }, refusal), text);
     }
     const boundary = Math.max(text.lastIndexOf('. '), text.lastIndexOf('! '), text.lastIndexOf('? '), text.lastIndexOf('\n'));
-    if (boundary + 1 > released) {
+    if (!holdBack && boundary + 1 > released) {
       out.push({ type: 'delta', text: text.slice(released, boundary + 1) });
       released = boundary + 1;
     }
   }
-  const r = await stream.result;
+  const r: LlmResult = await stream.result;
   if (!r.text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
-  const turn = await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started });
-  if (turn.source === 'model' && released < r.text.length) out.push({ type: 'delta', text: r.text.slice(released) });
-  else if (turn.source === 'safety') out.push({ type: released ? 'replace' : 'delta', text: SAFE_REPLY });
-  return turn;
-}
-
-/** A minimal async queue: the engine pushes released text, the caller iterates it. */
-function chunkQueue() {
-  const items: TurnChunk[] = [];
-  let closed = false;
-  let wake: (() => void) | null = null;
-  return {
-    push(chunk: TurnChunk) {
-      if (chunk.text) items.push(chunk);
-      wake?.();
-    },
-    close() {
-      closed = true;
-      wake?.();
-    },
-    async *iterate(): AsyncGenerator<TurnChunk> {
-      for (;;) {
-        if (items.length) {
-          yield items.shift()!;
-          continue;
-        }
-        if (closed) return;
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
-    },
-  };
+  const refusal = refusalFor(policy, r.text) ?? (await moderate(ctx, r.text));
+  return settle(await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started }, refusal), r.text);
 }

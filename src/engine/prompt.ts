@@ -14,6 +14,8 @@ export interface PromptInput {
   summary: string | null;
   /** Curated answers, shown as examples of how this bot answers. */
   examples: Array<{ question: string; response: string }>;
+  /** The bot discloses that it is an AI on this channel. */
+  disclose?: boolean;
 }
 
 export interface AssembledPrompt {
@@ -30,6 +32,8 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
   const effects = sliderEffects(bot.sliders);
   const sections: string[] = [bot.prompt.trim() || `You are ${bot.name}.`];
   sections.push(['Style:', ...effects.instructions.map((l) => `- ${l}`)].join('\n'));
+
+  if (input.disclose) sections.push('You are an AI. If the person sincerely asks whether they are talking to a human or a bot, say that you are an AI.');
 
   const capabilities: string[] = [];
   if (bot.calendar_link) capabilities.push(`- When the user wants to meet, book or schedule something, offer this booking link: ${bot.calendar_link}`);

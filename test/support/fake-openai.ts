@@ -16,6 +16,12 @@ export interface FakeOpenAi {
   requests: Array<Record<string, any>>;
   /** Queue behaviours for the next requests. */
   next(...b: FakeBehaviour[]): void;
+  /** Inputs sent to /v1/moderations, in order. */
+  moderated: string[];
+  /** /v1/moderations flags texts containing `needle` with these categories (until reset). */
+  flag(needle: string, categories: string[]): void;
+  /** /v1/moderations answers this status until reset (e.g. 500). */
+  failModeration(status: number | null): void;
   /** Forget recorded requests and queued behaviours. */
   reset(): void;
   close(): Promise<void>;
@@ -41,8 +47,11 @@ const readJson = (req: IncomingMessage) =>
 export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpenAi> {
   const requests: Array<Record<string, any>> = [];
   const queue: FakeBehaviour[] = [];
+  const moderated: string[] = [];
+  const flags: Array<{ needle: string; categories: string[] }> = [];
+  let moderationStatus: number | null = null;
   const server: Server = createServer(async (req, res) => {
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+    if (req.method !== 'POST' || (req.url !== '/v1/chat/completions' && req.url !== '/v1/moderations')) {
       res.writeHead(404).end();
       return;
     }
@@ -51,6 +60,21 @@ export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpen
       return;
     }
     const body = await readJson(req);
+    if (req.url === '/v1/moderations') {
+      // OpenAI's moderation shape: every category present, true or false.
+      const input = String(body.input);
+      moderated.push(input);
+      if (moderationStatus) {
+        res.writeHead(moderationStatus, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake failure', type: 'server_error' } }));
+        return;
+      }
+      const hit = new Set(flags.filter((f) => input.includes(f.needle)).flatMap((f) => f.categories));
+      const names = ['sexual', 'sexual/minors', 'harassment', 'harassment/threatening', 'hate', 'hate/threatening', 'self-harm', 'self-harm/intent', 'self-harm/instructions', 'violence', 'violence/graphic', 'illicit', 'illicit/violent'];
+      const categories = Object.fromEntries(names.map((n) => [n, hit.has(n)]));
+      const scores = Object.fromEntries(names.map((n) => [n, hit.has(n) ? 0.97 : 0.001]));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'modr-fake', model: body.model, results: [{ flagged: hit.size > 0, categories, category_scores: scores }] }));
+      return;
+    }
     requests.push(body);
     const b = queue.shift() ?? {};
     if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
@@ -85,9 +109,15 @@ export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpen
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     next: (...b) => queue.push(...b),
+    moderated,
+    flag: (needle, categories) => flags.push({ needle, categories }),
+    failModeration: (status) => (moderationStatus = status),
     reset: () => {
       requests.length = 0;
       queue.length = 0;
+      moderated.length = 0;
+      flags.length = 0;
+      moderationStatus = null;
     },
     close: () => new Promise((r) => server.close(() => r())),
   };

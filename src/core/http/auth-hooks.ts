@@ -8,8 +8,9 @@ import { hitRateLimit, type RateLimitResult } from '../rate-limit.js';
  * How a route authenticates:
  * - `none`: no key (sign-up, login, trying a bot); limited per IP.
  * - `admin`: an admin key or a dashboard session, in `api-key` or `Authorization: Bearer`.
- * - `conversation`: also a conversation key (limited to its bots and origins), which may come as the
- *   `api_key` body or query parameter, as the hosted API's conversation endpoints take it.
+ * - `conversation`: also a conversation key (limited to its bots and origins), in the same headers
+ *   (`Authorization: Bearer` is what OpenAI clients send to /v1/chat/completions) or as the `api_key`
+ *   body or query parameter, as the hosted API's conversation endpoints take it.
  */
 export type AuthMode = 'none' | 'admin' | 'conversation';
 
@@ -107,7 +108,7 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
     const fromBody = (request.body as { api_key?: unknown } | undefined)?.api_key;
     const fromQuery = (request.query as { api_key?: unknown } | undefined)?.api_key;
     const raw = typeof fromBody === 'string' ? fromBody : typeof fromQuery === 'string' ? fromQuery : null;
-    if (!raw) throw unauthenticated('An API key is required: send api_key or the api-key header.', 'missing_api_key');
+    if (!raw) throw unauthenticated('An API key is required: send api_key, the api-key header or Authorization: Bearer <key>.', 'missing_api_key');
     await admit(request, reply, raw, 'conversation', true);
   });
 }

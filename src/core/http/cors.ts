@@ -2,8 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { sendError } from './error-handler.js';
 import { DomainError } from '../errors.js';
 
-const ALLOW_HEADERS = 'api-key, authorization, content-type, idempotency-key, x-request-id';
-const EXPOSE_HEADERS = 'ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, x-request-id, idempotent-replayed';
+// The second line: what the official OpenAI client libraries add to every request, so a web page can
+// use one against /v1/chat/completions.
+const ALLOW_HEADERS = [
+  'api-key, authorization, content-type, idempotency-key, x-request-id',
+  'openai-organization, openai-project, user-agent, x-stainless-arch, x-stainless-helper-method, x-stainless-lang, x-stainless-os, x-stainless-package-version, x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout',
+].join(', ');
+const EXPOSE_HEADERS = 'ratelimit-limit, ratelimit-remaining, ratelimit-reset, retry-after, x-request-id, idempotent-replayed, x-should-retry';
 
 /**
  * CORS for the endpoints a browser may call with a publishable (conversation) key, and for no others.

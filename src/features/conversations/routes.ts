@@ -32,8 +32,7 @@ const view = (t: TurnResult) => ({
  * was shown: show its text instead. The turn is stored whether or not the client stays to the end.
  */
 async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRequest, reply: FastifyReply, input: S.ConversationApiInput) {
-  const bot = await resolveCreator(ctx, input.creator);
-  const turn = await converse(ctx, { bot, userId: input.user_id, channel: 'api', message: input.message });
+  const turn = await startTurn(ctx, input);
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -53,6 +52,11 @@ async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRe
     send('error', { error: { type: e.type, code: e.code, message: e.message, status: STATUS_BY_TYPE[e.type], request_id: String(request.id) } });
   }
   raw.end();
+}
+
+async function startTurn(ctx: ServiceContext, input: S.ConversationApiInput) {
+  const bot = await resolveCreator(ctx, input.creator);
+  return converse(ctx, { bot, userId: input.user_id, channel: 'api', message: input.message, ageConfirmed: input.age_confirmed === true });
 }
 
 export function conversationRoutes(deps: AppDeps) {
@@ -76,8 +80,7 @@ export function conversationRoutes(deps: AppDeps) {
     }, async (req, reply) => {
       const ctx = ctxOf(req);
       if (req.body.stream) return streamTurn(deps, ctx, req, reply, req.body);
-      const bot = await resolveCreator(ctx, req.body.creator);
-      const turn = await converse(ctx, { bot, userId: req.body.user_id, channel: 'api', message: req.body.message });
+      const turn = await startTurn(ctx, req.body);
       return view(await turn.done);
     });
 

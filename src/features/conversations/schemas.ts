@@ -11,6 +11,7 @@ export const ConversationApiInput = z.strictObject({
   user_id: UserId.describe('Your id for the end user'),
   message: z.string().trim().min(1, 'must not be empty').max(4000),
   stream: z.boolean().optional().describe('Answer as Server-Sent Events: start, delta…, done'),
+  age_confirmed: z.boolean().optional().describe('The user confirmed they are 18 or older (e.g. in the widget\'s age interstitial); recorded with time and channel'),
 });
 export type ConversationApiInput = z.infer<typeof ConversationApiInput>;
 
@@ -22,7 +23,7 @@ export const ConversationReply = z
     reply: z.string().nullable(),
     opening_message: z.string().nullable().describe('Set on the first message of a new conversation'),
     takeover: z.boolean(),
-    source: z.enum(['model', 'retrained', 'builtin', 'safety']).nullable(),
+    source: z.enum(['model', 'retrained', 'builtin', 'safety', 'blocked_topic', 'moderation', 'age_gate']).nullable().describe('Where the reply came from: the model, a curated answer, the builtin mode, or a refusal or age question'),
     sources: z.array(z.unknown()),
   })
   .meta({ id: 'ConversationReply' });

@@ -16,5 +16,6 @@ export function createLlm(config: Config): LlmPort | null {
     apiKey: config.LLM_API_KEY,
     defaultModel: config.LLM_MODEL ?? 'gpt-4o-mini',
     timeoutMs: config.LLM_TIMEOUT_MS,
+    fallbackModel: config.LLM_FALLBACK_MODEL,
   });
 }

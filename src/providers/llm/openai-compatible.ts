@@ -8,25 +8,28 @@ export interface OpenAiCompatibleOptions {
   apiKey?: string | undefined;
   defaultModel: string;
   timeoutMs: number;
+  /** Tried (once, with its own retry) when the bot's model fails. */
+  fallbackModel?: string | undefined;
   /** Shown in errors: "llm" unless the operator names it. */
   name?: string;
 }
 
 /**
  * Any server that speaks OpenAI's /v1/chat/completions (OpenAI, OpenRouter, vLLM, llama.cpp, Ollama,
- * LM Studio), through the AI SDK. One retry on a retryable failure (429, 5xx, network); a timeout or a
- * final failure becomes a ProviderError (504/502) that names the provider and never its key.
+ * LM Studio), through the AI SDK. One retry on a retryable failure (429, 5xx, network), then the
+ * fallback model if one is configured; a timeout or a final failure becomes a ProviderError (504/502)
+ * that names the provider and never its key.
  */
 const RETRY_PAUSE_MS = 250;
 
 export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
   const name = opts.name ?? 'llm';
   const provider = createOpenAICompatible({ name, baseURL: opts.baseUrl.replace(/\/+$/, ''), apiKey: opts.apiKey, includeUsage: true });
-  const model = (id: string | null | undefined): LanguageModel => provider.chatModel(id || opts.defaultModel);
+  const model = (id: string): LanguageModel => provider.chatModel(id);
 
   // Retries are ours, not the SDK's (whose first back-off is 2 s): one more try after a short pause.
-  const settings = (req: LlmRequest, timeout: AbortSignal = AbortSignal.timeout(opts.timeoutMs)) => ({
-    model: model(req.model),
+  const settings = (req: LlmRequest, modelId: string, timeout: AbortSignal = AbortSignal.timeout(opts.timeoutMs)) => ({
+    model: model(modelId),
     // The persona goes in the SDK's `system` field, which it keeps apart from the conversation.
     system: req.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n') || undefined,
     messages: req.messages.filter((m) => m.role !== 'system') as Array<{ role: 'user' | 'assistant'; content: string }>,
@@ -55,16 +58,33 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
     usage: { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 },
   });
 
+  /** The tries in order: the bot's model (or the default), its retry, then the fallback and its retry. */
+  const tries = (req: LlmRequest) => {
+    const models = [...new Set([req.model || opts.defaultModel, ...(opts.fallbackModel ? [opts.fallbackModel] : [])])];
+    return models.flatMap((m) => [{ model: m, retry: false }, { model: m, retry: true }]);
+  };
+  /** After a failed try: skip a retry the error does not deserve; stop when the caller gave up. */
+  const nextTry = (plan: ReturnType<typeof tries>, i: number, err: unknown, req: LlmRequest): number => {
+    if (req.signal?.aborted) return -1;
+    let j = i + 1;
+    if (plan[j]?.retry && !retryable(err)) j++;
+    return j < plan.length ? j : -1;
+  };
+  const pause = (plan: ReturnType<typeof tries>, j: number) => (plan[j]!.retry ? new Promise((r) => setTimeout(r, RETRY_PAUSE_MS)) : undefined);
+
   return {
     provider: name,
     async generate(req) {
-      for (let attempt = 0; ; attempt++) {
+      const plan = tries(req);
+      for (let i = 0; ; ) {
         try {
-          const out = await generateText(settings(req));
-          return toResult(out.text, out.response.modelId ?? req.model ?? opts.defaultModel, out.usage);
+          const out = await generateText(settings(req, plan[i]!.model));
+          return toResult(out.text, out.response.modelId ?? plan[i]!.model, out.usage);
         } catch (err) {
-          if (attempt > 0 || !retryable(err)) return fail(err);
-          await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+          const j = nextTry(plan, i, err, req);
+          if (j < 0) return fail(err);
+          await pause(plan, j);
+          i = j;
         }
       }
     },
@@ -73,14 +93,15 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
       let reject!: (e: unknown) => void;
       const result = new Promise<LlmResult>((res, rej) => ((resolve = res), (reject = rej)));
       result.catch(() => undefined); // also surfaced through `deltas`
+      const plan = tries(req);
       const deltas = (async function* () {
-        for (let attempt = 0; ; attempt++) {
+        for (let i = 0; ; ) {
           let error: unknown = null;
           let text = '';
           // A stream may run long; what times out is silence: no first chunk, or a gap between chunks.
           const idle = new AbortController();
           let timer = setTimeout(() => idle.abort(new DOMException('idle', 'TimeoutError')), opts.timeoutMs);
-          const out = streamText({ ...settings(req, idle.signal), onError: ({ error: e }) => void (error = e) });
+          const out = streamText({ ...settings(req, plan[i]!.model, idle.signal), onError: ({ error: e }) => void (error = e) });
           try {
             for await (const delta of out.textStream) {
               clearTimeout(timer);
@@ -90,7 +111,7 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
             }
             if (!error) {
               const [usage, response] = await Promise.all([out.usage, out.response]);
-              resolve(toResult(text, response.modelId ?? req.model ?? opts.defaultModel, usage));
+              resolve(toResult(text, response.modelId ?? plan[i]!.model, usage));
               return;
             }
           } catch (err) {
@@ -98,8 +119,9 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
           } finally {
             clearTimeout(timer);
           }
-          // A stream may be retried only while nothing of it has reached the caller.
-          if (attempt > 0 || text || !retryable(error)) {
+          // Another try only while nothing of this one has reached the caller.
+          const j = text ? -1 : nextTry(plan, i, error, req);
+          if (j < 0) {
             try {
               fail(error);
             } catch (e) {
@@ -107,7 +129,8 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
               throw e;
             }
           }
-          await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+          await pause(plan, j);
+          i = j;
         }
       })();
       return { deltas, result };
