@@ -44,6 +44,8 @@ const botScoped: Record<string, (bot: string) => { query?: Record<string, string
   'POST /delete_user': (bot) => ({ body: { bot_id: bot, user_id: 'u1' } }),
   'POST /add_message_to_conversation': (bot) => ({ body: { bot_id: bot, user_id: 'u1', role: 'operator', content: 'hi' } }),
   'POST /get_conversations': (bot) => ({ body: { bot_id: bot } }),
+  'POST /import_conversation_history': (bot) => ({ body: { bot_id: bot, user_id: 'u1', messages: [{ role: 'user', content: 'hi', timestamp: '2024-01-01T00:00:00Z' }] } }),
+  'POST /conversation_inference': (bot) => ({ body: { bot_id: bot, messages: [{ role: 'user', content: 'hi' }] } }),
 };
 
 const takesBot = (op: any) =>

@@ -20,6 +20,25 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${base32(last)}`;
 }
 
+/**
+ * Ids for things that happened at the given times (imported history), so they sort among live ids by
+ * when they happened. Times must be in order; ids of equal times keep the order given.
+ */
+export function idsAt(prefix: IdPrefix, times: number[]): string[] {
+  let at = -1;
+  let bytes = Buffer.alloc(16);
+  return times.map((t) => {
+    if (t !== at) {
+      at = t;
+      bytes = randomBytes(16);
+      bytes.writeUIntBE(t, 0, 6);
+    } else {
+      increment(bytes);
+    }
+    return `${prefix}_${base32(bytes)}`;
+  });
+}
+
 let lastTime = 0;
 let last = Buffer.alloc(16);
 

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { BotRow, DB, EndUserRow } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
 import { forbidden, notFound, ProviderError } from '../core/errors.js';
@@ -8,11 +8,11 @@ import { isEnabled } from '../features/bots/bot-view.js';
 import { effectivePolicy, type Policy } from '../features/prompts/policy.js';
 import type { LlmPort, LlmResult } from '../providers/llm/port.js';
 import { loadHistory, SUMMARIZE_JOB } from './memory.js';
-import { isAgeConfirmation, refusalFor, type Refusal } from './policy.js';
+import { findOrCreateConversation, lockConversation, upsertEndUser } from './participants.js';
+import { isAgeConfirmation, moderate, refusalFor, type Refusal } from './policy.js';
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
 import { storeReply, type ReplyMeta, type TurnIds } from './reply-store.js';
 import { matchRetrained, retrainedExamples } from './retrained.js';
-import { SAFE_REPLY } from './safety.js';
 import { chunkQueue, lockTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
 
 export type { TurnChunk } from './turn-queue.js';
@@ -67,9 +67,9 @@ interface Prepared {
  */
 async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy): Promise<Prepared> {
   const { bot } = input;
-  await sql`select pg_advisory_xact_lock(hashtext(${`${bot.id}:${input.userId}:${input.channel}`}))`.execute(trx);
+  await lockConversation(trx, bot.id, input.userId, input.channel);
   const now = new Date();
-  const user = await upsertUser(trx, ctx, input, now);
+  const user = await upsertEndUser(trx, ctx, bot.id, input.userId, now);
   if (user.blocked) throw forbidden('This user is blocked from talking to this bot.', 'user_blocked');
 
   // The age gate: until the user says they are 18 or older, the question is all the bot says.
@@ -131,30 +131,11 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   return { result: base, ids, needsModel: true, ...built };
 }
 
-async function upsertUser(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, now: Date): Promise<EndUserRow> {
-  // Upsert: a create_user or another channel may be creating the same end user at this moment.
-  const { inserted, ...user } = await trx
-    .insertInto('end_users')
-    .values({ id: newId('usr'), account_id: ctx.accountId, bot_id: input.bot.id, user_id: input.userId, attributes: '{}', first_seen_at: now, last_seen_at: now, updated_at: now })
-    .onConflict((oc) => oc.columns(['bot_id', 'user_id']).doUpdateSet({ last_seen_at: now, first_seen_at: sql`coalesce(end_users.first_seen_at, excluded.first_seen_at)` }))
-    .returningAll()
-    .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
-    .executeTakeFirstOrThrow();
-  if (inserted) await emitEvent(trx, ctx, 'user.created', { bot_id: input.bot.id, user_id: user.user_id });
-  return user;
-}
-
 /** The user's conversation on this channel; a new one starts with the AI disclosure line and the greeting. */
 async function findOrStartConversation(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, opts: { greet: boolean; now: Date }) {
   const { bot } = input;
-  const existing = await trx.selectFrom('conversations').selectAll().where('bot_id', '=', bot.id).where('user_id', '=', input.userId).where('channel', '=', input.channel).orderBy('id').limit(1).executeTakeFirst();
-  if (existing) return { conversation: existing, opening: null };
-  const conversation = await trx
-    .insertInto('conversations')
-    .values({ id: newId('conv'), account_id: ctx.accountId, bot_id: bot.id, user_id: input.userId, channel: input.channel, updated_at: opts.now })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await emitEvent(trx, ctx, 'conversation.created', { bot_id: bot.id, user_id: input.userId, conversation_id: conversation.id, channel: input.channel });
+  const { conversation, created } = await findOrCreateConversation(trx, ctx, { botId: bot.id, userId: input.userId, channel: input.channel, now: opts.now });
+  if (!created) return { conversation, opening: null };
   const lines: Array<{ text: string; source: string }> = [];
   if (policy.ai_disclosure && (policy.ai_disclosure_channels as string[]).includes(input.channel)) lines.push({ text: policy.ai_disclosure, source: 'disclosure' });
   if (opts.greet && bot.opening_message) lines.push({ text: bot.opening_message, source: 'opening' });
@@ -250,13 +231,6 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
 
 /** Stores the reply (or, when a check refused it, the refusal in its place) and completes the turn. */
 type Finish = (text: string, meta: ReplyMeta & { source: ReplySource }, refusal: Refusal | null) => Promise<TurnResult>;
-
-/** The moderation provider's verdict as a refusal (null when it passes or none is configured). */
-async function moderate(ctx: ServiceContext, text: string): Promise<Refusal | null> {
-  if (!ctx.moderation) return null;
-  const { blocked } = await ctx.moderation.check(text);
-  return blocked.length ? { source: 'moderation', reason: blocked.join(','), reply: SAFE_REPLY } : null;
-}
 
 /**
  * The model's part of a turn: the user's message through the moderation provider, then the model (or

@@ -1,3 +1,4 @@
+import type { ServiceContext } from '../core/context.js';
 import type { Policy } from '../features/prompts/policy.js';
 import { checkHardLimits, normalise, SAFE_REPLY } from './safety.js';
 
@@ -32,6 +33,13 @@ export function refusalFor(policy: Pick<Policy, 'blocked_topics' | 'blocked_topi
   const topic = topicMatcher(policy.blocked_topics)?.(text);
   if (topic) return { source: 'blocked_topic', reason: topic, reply: policy.blocked_topic_reply };
   return null;
+}
+
+/** The moderation provider's verdict as a refusal (null when it passes or none is configured). */
+export async function moderate(ctx: Pick<ServiceContext, 'moderation'>, text: string): Promise<Refusal | null> {
+  if (!ctx.moderation) return null;
+  const { blocked } = await ctx.moderation.check(text);
+  return blocked.length ? { source: 'moderation', reason: blocked.join(','), reply: SAFE_REPLY } : null;
 }
 
 const DENIAL = /\b(?:no|nope|not|under|never|dont|don t)\b/;

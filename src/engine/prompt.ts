@@ -7,7 +7,7 @@ import { sliderEffects } from './sliders.js';
 export const HISTORY_TOKEN_BUDGET = 3000;
 
 export interface PromptInput {
-  bot: BotRow;
+  bot: Pick<BotRow, 'name' | 'prompt' | 'sliders' | 'calendar_link' | 'transfer_number'>;
   user: Pick<EndUserRow, 'name' | 'attributes'>;
   /** The conversation so far, oldest first, ending with the message being answered. */
   history: HistoryTurn[];

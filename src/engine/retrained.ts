@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { normalizeQuestion } from '../features/prompts/retrain-service.js';
 
@@ -7,9 +7,10 @@ export const RETRAINED_THRESHOLD = 0.6;
 
 /**
  * The curated answer whose question best matches the message, if it is similar enough: word-level
- * Jaccard similarity computed in SQL on the normalised texts. A hit is counted.
+ * Jaccard similarity computed in SQL on the normalised texts. A hit is counted unless `count` is false
+ * (a dry run, such as conversation_inference).
  */
-export async function matchRetrained(trx: Transaction<DB>, botId: string, message: string) {
+export async function matchRetrained(trx: Kysely<DB> | Transaction<DB>, botId: string, message: string, count = true) {
   const words = normalizeQuestion(message).split(' ').filter(Boolean);
   if (!words.length) return null;
   const row = await sql<{ id: string; response: string; score: number }>`
@@ -20,12 +21,12 @@ export async function matchRetrained(trx: Transaction<DB>, botId: string, messag
       from retrained_responses where bot_id = ${botId}
     ) m where score >= ${RETRAINED_THRESHOLD} order by score desc, id limit 1`.execute(trx);
   const hit = row.rows[0];
-  if (!hit) return null;
+  if (!hit || !count) return hit ?? null;
   await trx.updateTable('retrained_responses').set((eb) => ({ hits: eb('hits', '+', 1), last_hit_at: new Date() })).where('id', '=', hit.id).execute();
   return hit;
 }
 
 /** The most used curated answers, shown to the model as examples of this bot's voice. */
-export async function retrainedExamples(trx: Transaction<DB>, botId: string, limit = 5) {
+export async function retrainedExamples(trx: Kysely<DB> | Transaction<DB>, botId: string, limit = 5) {
   return trx.selectFrom('retrained_responses').select(['question', 'response']).where('bot_id', '=', botId).orderBy('hits', 'desc').orderBy('id').limit(limit).execute();
 }

@@ -65,5 +65,7 @@ export async function replyUsage(ctx: ServiceContext, turn: TurnResult): Promise
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-/** The hard limits answered (the safe reply) → content_filter, as OpenAI reports filtered output. */
-export const finishReason = (turn: TurnResult): FinishReason => (turn.source === 'safety' ? 'content_filter' : 'stop');
+const REFUSALS = new Set(['safety', 'moderation', 'blocked_topic']);
+
+/** A refusal answered (hard limits, moderation, a blocked topic) → content_filter, as OpenAI reports filtered output. */
+export const finishReason = (turn: TurnResult): FinishReason => (turn.source && REFUSALS.has(turn.source) ? 'content_filter' : 'stop');

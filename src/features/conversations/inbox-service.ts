@@ -7,6 +7,7 @@ import { newId } from '../../core/ids.js';
 import { containsPattern } from '../../core/like.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
 import { inTransaction } from '../../core/transaction.js';
+import { findOrCreateConversation, lockConversation, upsertEndUser } from '../../engine/participants.js';
 import { loadBot } from '../bots/bot-access.js';
 import { isEnabled } from '../bots/bot-view.js';
 import type { AddMessageInput, GetConversationsInput } from './schemas.js';
@@ -28,16 +29,10 @@ export async function addMessageToConversation({ ctx, input }: { ctx: ServiceCon
       await loadBot(ctx, conversation.bot_id, { q: trx });
     } else {
       const bot = await loadBot(ctx, input.bot_id!, { q: trx });
-      await sql`select pg_advisory_xact_lock(hashtext(${`${bot.id}:${input.user_id}:api`}))`.execute(trx);
-      conversation = await trx.selectFrom('conversations').selectAll().where('bot_id', '=', bot.id).where('user_id', '=', input.user_id!).where('channel', '=', 'api').orderBy('id').limit(1).executeTakeFirst();
-      if (!conversation) {
-        conversation = await trx
-          .insertInto('conversations')
-          .values({ id: newId('conv'), account_id: ctx.accountId, bot_id: bot.id, user_id: input.user_id!, channel: 'api', updated_at: new Date() })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await emitEvent(trx, ctx, 'conversation.created', { bot_id: bot.id, user_id: input.user_id, conversation_id: conversation.id, channel: 'api' });
-      }
+      const at = { botId: bot.id, userId: input.user_id!, channel: 'api', now: new Date() };
+      await lockConversation(trx, at.botId, at.userId, at.channel);
+      await upsertEndUser(trx, ctx, at.botId, at.userId, at.now);
+      ({ conversation } = await findOrCreateConversation(trx, ctx, at));
     }
     if (input.deliver && conversation.channel !== 'api') {
       // API conversations are read by the fan's app; other channels need their sender.

@@ -11,6 +11,8 @@ import { resolveCreator } from '../bots/bot-access.js';
 import { getConversationExternal } from './external-service.js';
 import { submitFeedback } from './feedback-service.js';
 import { addMessageToConversation, getConversations } from './inbox-service.js';
+import { importConversationHistory } from './import-service.js';
+import { conversationInference } from './inference-service.js';
 import * as S from './schemas.js';
 
 const tag = 'Conversations';
@@ -83,6 +85,37 @@ export function conversationRoutes(deps: AppDeps) {
       const turn = await startTurn(ctx, req.body);
       return view(await turn.done);
     });
+
+    app.post('/conversation_inference', {
+      config: { auth: 'admin' },
+      schema: {
+        ...describe({
+          tag,
+          auth: 'admin',
+          summary: 'Try a configuration: the bot\'s reply to a conversation you give, nothing stored',
+          ok: S.InferenceResult,
+          extraErrors: [502, 504],
+          description: 'Runs the engine as a real turn would (hard limits, blocked topics, moderation, curated answers, prompt assembly, model) with a bot\'s settings overridden by `prompt`, `values`, `model`, `temperature` and `max_tokens`, or with no bot at all. Nothing is stored and no curated-answer hit is counted. `debug: true` returns the assembled prompt.',
+        }),
+        body: S.InferenceInput,
+      },
+    }, (req) => conversationInference({ ctx: ctxOf(req), input: req.body }));
+
+    app.post('/import_conversation_history', {
+      config: { auth: 'admin' },
+      // 10,000 messages of up to 4,000 characters each do not fit the default 1 MB.
+      bodyLimit: 48 * 1024 * 1024,
+      schema: {
+        ...describe({
+          tag,
+          auth: 'admin',
+          summary: 'Import an end user\'s past messages (up to 10,000), in time order, skipping ones already imported',
+          ok: S.ImportHistoryResult,
+          description: 'All or nothing, in one transaction. Messages are placed by their timestamps among the conversation\'s messages; a message with the same role, time and text as one imported before is skipped, so an import can be retried or re-run with more messages. A long past is folded into the conversation\'s running summary in the background.',
+        }),
+        body: S.ImportHistoryInput,
+      },
+    }, (req) => importConversationHistory({ ctx: ctxOf(req), input: req.body }));
 
     app.post('/add_message_to_conversation', {
       config: { auth: 'admin', idempotent: true },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { PageQuery } from '../../core/http/schema.js';
 import { UserId } from '../users/schemas.js';
+import { Model } from '../bots/schemas.js';
+import { ValuesInput } from '../prompts/settings.js';
 
 const ApiKeyParam = z.string().max(200).optional().describe('A conversation key (or send it in the api-key header)');
 const Creator = z.string().min(1).max(100).describe('The bot: its id or handle');
@@ -103,4 +105,59 @@ export const Feedback = z.object({
   comment: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
+});
+
+export const MAX_IMPORT = 10_000;
+export const ImportHistoryInput = z.strictObject({
+  bot_id: z.string().regex(/^bot_[0-9a-z]{26}$/, 'must be a bot id (bot_…)'),
+  user_id: UserId,
+  channel: z.enum(['api', 'sms', 'voice']).optional().describe('The conversation to import into; default api'),
+  messages: z
+    .array(
+      z.strictObject({
+        role: z.enum(['user', 'assistant', 'operator']),
+        content: z.string().trim().min(1, 'must not be empty').max(4000),
+        timestamp: Iso,
+      }),
+    )
+    .min(1, 'must hold at least one message')
+    .max(MAX_IMPORT, `at most ${MAX_IMPORT} messages per call`),
+});
+export type ImportHistoryInput = z.infer<typeof ImportHistoryInput>;
+
+export const ImportHistoryResult = z.object({
+  conversation_id: z.string(),
+  user_id: z.string(),
+  imported: z.number().describe('Messages added'),
+  skipped: z.number().describe('Messages already there from an earlier import'),
+});
+
+const InferenceTurn = z.strictObject({ role: z.enum(['user', 'assistant']), content: z.string().trim().min(1, 'must not be empty').max(4000) });
+export const InferenceInput = z.strictObject({
+  bot_id: z.string().regex(/^bot_[0-9a-z]{26}$/, 'must be a bot id (bot_…)').optional().describe('Start from this bot\'s configuration; the other fields override it'),
+  prompt: z.string().max(32_000).optional().describe('System prompt (overrides the bot\'s)'),
+  messages: z.array(InferenceTurn).min(1, 'must hold at least one message').max(200).describe('The conversation, oldest first, ending with the user message to answer'),
+  values: ValuesInput.optional().describe('Sliders (override the bot\'s)'),
+  model: Model.optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().min(1).max(4000).optional(),
+  use_knowledge: z.boolean().optional().describe('Retrieve knowledge passages (default true)'),
+  debug: z.boolean().optional().describe('Return the assembled prompt'),
+});
+export type InferenceInput = z.infer<typeof InferenceInput>;
+
+export const InferenceResult = z.object({
+  reply: z.string(),
+  source: z.enum(['model', 'retrained', 'builtin', 'safety', 'blocked_topic', 'moderation']),
+  model: z.string().nullable(),
+  usage: z.object({ input_tokens: z.number(), output_tokens: z.number() }),
+  sources: z.array(z.unknown()),
+  prompt: z
+    .object({
+      messages: z.array(z.object({ role: z.string(), content: z.string() })),
+      temperature: z.number(),
+      max_tokens: z.number(),
+    })
+    .nullable()
+    .describe('The assembled prompt, with `debug: true`'),
 });
