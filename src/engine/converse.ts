@@ -5,7 +5,7 @@ import { forbidden, notFound, ProviderError } from '../core/errors.js';
 import { emitEvent } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
-import { effectivePolicy, type Policy } from '../features/prompts/policy.js';
+import { effectivePolicy, type Policy } from '../features/prompts/policy-settings.js';
 import type { LlmPort, LlmResult } from '../providers/llm/port.js';
 import { loadHistory, SUMMARIZE_JOB } from './memory.js';
 import { findOrCreateConversation, lockConversation, upsertEndUser } from './participants.js';

@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../core/context.js';
-import type { Policy } from '../features/prompts/policy.js';
+import type { Policy } from '../features/prompts/policy-settings.js';
 import { checkHardLimits, normalise, SAFE_REPLY } from './safety.js';
 
 /** Why a text was refused, and what the bot says instead. */

@@ -1,5 +1,5 @@
 import type { BotRow } from '../../db/schema.js';
-import { effectivePolicy } from '../prompts/policy.js';
+import { effectivePolicy } from '../prompts/policy-settings.js';
 import { effectiveUi, effectiveValues } from '../prompts/settings.js';
 
 /** A takeover with a resume time ends by itself once that time has passed. */

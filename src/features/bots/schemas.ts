@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Id } from '../../core/http/schema.js';
-import { PolicyView } from '../prompts/policy.js';
+import { PolicyView } from '../prompts/policy-settings.js';
 import { OpeningMessage, Prompt, Ui, UiPatch, Values, ValuesInput } from '../prompts/settings.js';
 
 export const BotId = Id('bot', 'bot');

@@ -5,7 +5,7 @@ import { moderate, refusalFor } from '../../engine/policy.js';
 import { assemblePrompt } from '../../engine/prompt.js';
 import { matchRetrained, retrainedExamples } from '../../engine/retrained.js';
 import { loadBot } from '../bots/bot-access.js';
-import { effectivePolicy } from '../prompts/policy.js';
+import { effectivePolicy } from '../prompts/policy-settings.js';
 import type { InferenceInput } from './schemas.js';
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANNELS } from '../../core/channels.js';
 import { PageQuery } from '../../core/http/schema.js';
 import { UserId } from '../users/schemas.js';
 import { Model } from '../bots/schemas.js';
@@ -69,7 +70,7 @@ export const AddedMessage = z.object({
 const Iso = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' });
 export const GetConversationsInput = z.strictObject({
   bot_id: z.string().regex(/^bot_[0-9a-z]{26}$/, 'must be a bot id (bot_…)').optional(),
-  channel: z.enum(['api', 'sms', 'voice']).optional(),
+  channel: z.enum(CHANNELS).optional(),
   user_id: UserId.optional(),
   since: Iso.optional(),
   until: Iso.optional(),
@@ -111,7 +112,7 @@ export const MAX_IMPORT = 10_000;
 export const ImportHistoryInput = z.strictObject({
   bot_id: z.string().regex(/^bot_[0-9a-z]{26}$/, 'must be a bot id (bot_…)'),
   user_id: UserId,
-  channel: z.enum(['api', 'sms', 'voice']).optional().describe('The conversation to import into; default api'),
+  channel: z.enum(CHANNELS).optional().describe('The conversation to import into; default api'),
   messages: z
     .array(
       z.strictObject({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Id } from '../../core/http/schema.js';
 import { BotId, BotRef } from '../bots/schemas.js';
-import { PolicyPatch, PolicyView } from './policy.js';
+import { PolicyPatch, PolicyView } from './policy-settings.js';
 import { HttpsUrl, OpeningMessage, Prompt, Ui, UiPatch, Values, ValuesPatch } from './settings.js';
 
 export const PromptResult = z.object({ bot_id: z.string(), prompt: z.string(), version: z.number() });

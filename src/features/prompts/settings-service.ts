@@ -3,7 +3,7 @@ import { invalid } from '../../core/errors.js';
 import { toE164 } from '../../core/phone.js';
 import { loadBot } from '../bots/bot-access.js';
 import { updateBot } from '../bots/update-bot.js';
-import { effectivePolicy, mergePolicy, type PolicyPatch } from './policy.js';
+import { effectivePolicy, mergePolicy, type PolicyPatch } from './policy-settings.js';
 import { countCustom, effectiveUi, effectiveValues, MAX_CUSTOM_SLIDERS, mergeUi, mergeValues, type UiPatch } from './settings.js';
 
 type BotInput = { bot_id: string };

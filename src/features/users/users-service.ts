@@ -9,7 +9,9 @@ import { newId } from '../../core/ids.js';
 import { containsPattern } from '../../core/like.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
 import { toE164 } from '../../core/phone.js';
+import { lockConversation } from '../../engine/participants.js';
 import { loadBot } from '../bots/bot-access.js';
+import { CHANNELS } from '../../core/channels.js';
 import { MAX_ATTRIBUTES, type CreateUserInput, type GetUsersQuery, type UpdateUserInput } from './schemas.js';
 import { toUser } from './user-view.js';
 
@@ -172,6 +174,8 @@ export async function blockUser({ ctx, input }: { ctx: ServiceContext; input: { 
 export async function deleteUser({ ctx, input }: { ctx: ServiceContext; input: { bot_id: string; user_id: string } }) {
   return ctx.db.transaction().execute(async (trx) => {
     const bot = await loadBot(ctx, input.bot_id, { q: trx });
+    // Waits for turns being stored on any channel, and keeps new ones out until the erasure commits.
+    for (const channel of CHANNELS) await lockConversation(trx, bot.id, input.user_id, channel);
     const user = await trx.selectFrom('end_users').selectAll().where('bot_id', '=', bot.id).where('user_id', '=', input.user_id).forUpdate().executeTakeFirst();
     if (!user) throw notFound('user', 'user_id');
     await trx.deleteFrom('conversations').where('bot_id', '=', bot.id).where('user_id', '=', user.user_id).execute();

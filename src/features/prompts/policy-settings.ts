@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { CHANNELS, type Channel } from '../../core/channels.js';
 
-export const CHANNELS = ['api', 'sms', 'voice'] as const;
-export type Channel = (typeof CHANNELS)[number];
 
 /**
  * A bot's conversation policy, on top of the hard limits no setting can switch off. Stored as a
