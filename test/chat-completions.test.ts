@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import OpenAI, { APIError } from 'openai';
 import { startHarness, type Harness } from './support/harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
+import { modelEnv } from './support/conversation.js';
 import { expectError, expectInvalid } from './support/assertions.js';
 import { SAFE_REPLY } from '../src/engine/safety.js';
 
@@ -14,7 +15,7 @@ let h: Harness;
 let baseURL: string;
 beforeAll(async () => {
   fake = await startFakeOpenAi('llm-secret');
-  h = await startHarness({ LLM_BASE_URL: fake.url, LLM_API_KEY: 'llm-secret', LLM_MODEL: 'persona-1', LLM_TIMEOUT_MS: '2000' });
+  h = await startHarness(modelEnv(fake));
   baseURL = `${await h.app.listen({ port: 0, host: '127.0.0.1' })}/v1`;
 });
 afterAll(async () => {

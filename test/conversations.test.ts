@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './support/harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
+import { botWithKey, modelEnv } from './support/conversation.js';
 import { SAFE_REPLY } from '../src/engine/safety.js';
 import { BUILTIN_REPLY } from '../src/engine/converse.js';
 
@@ -9,7 +10,7 @@ let h: Harness;
 let builtin: Harness;
 beforeAll(async () => {
   fake = await startFakeOpenAi('llm-secret');
-  h = await startHarness({ LLM_BASE_URL: fake.url, LLM_API_KEY: 'llm-secret', LLM_MODEL: 'persona-1', LLM_TIMEOUT_MS: '2000' });
+  h = await startHarness(modelEnv(fake));
   builtin = await startHarness();
 });
 afterAll(async () => {
@@ -19,14 +20,7 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-async function setup(hh: Harness, bot: Record<string, unknown> = {}) {
-  const { key, accountId } = await hh.signup();
-  const created = await hh.createBot(key, { name: 'Luna', prompt: 'You are Luna, a playful companion.', ...bot });
-  const pk = (await hh.request('POST', '/create_api_key', { key, body: { name: 'widget', scope: 'conversation', bot_ids: [created.bot_id] } })).body.key;
-  const say = (user_id: string, message: string, extra: Record<string, unknown> = {}) =>
-    hh.request('POST', '/conversation_api', { body: { api_key: pk, creator: created.bot_id, user_id, message, ...extra } });
-  return { key, pk, accountId, bot: created, say };
-}
+const setup = (hh: Harness, bot: Record<string, unknown> = {}) => botWithKey(hh, { name: 'Luna', prompt: 'You are Luna, a playful companion.', ...bot });
 
 /** Reads an SSE body into its events. */
 function events(body: string) {

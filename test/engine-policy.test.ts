@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './support/harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
+import { botWithKey, modelEnv } from './support/conversation.js';
 import { SAFE_REPLY } from '../src/engine/safety.js';
 import { AGE_CONFIRMED_REPLY } from '../src/engine/converse.js';
 import { isAgeConfirmation, refusalFor } from '../src/engine/policy.js';
@@ -14,7 +15,7 @@ let h: Harness;
 let moderated: Harness;
 beforeAll(async () => {
   fake = await startFakeOpenAi('llm-secret');
-  const llm = { LLM_BASE_URL: fake.url, LLM_API_KEY: 'llm-secret', LLM_MODEL: 'persona-1', LLM_TIMEOUT_MS: '2000' };
+  const llm = modelEnv(fake);
   h = await startHarness(llm);
   moderated = await startHarness({ ...llm, MODERATION_BASE_URL: fake.url, MODERATION_API_KEY: 'llm-secret', MODERATION_MODEL: 'mod-1' });
 });
@@ -26,15 +27,11 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 async function setup(hh: Harness, policy: Record<string, unknown>, bot: Record<string, unknown> = {}) {
-  const { key, accountId } = await hh.signup();
-  const created = await hh.createBot(key, { name: 'Vera', prompt: 'You are Vera.', ...bot });
-  const set = await hh.request('POST', '/edit_policy', { key, body: { bot_id: created.bot_id, policy } });
+  const made = await botWithKey(hh, { name: 'Vera', prompt: 'You are Vera.', ...bot });
+  const set = await hh.request('POST', '/edit_policy', { key: made.key, body: { bot_id: made.botId, policy } });
   expect(set.status, JSON.stringify(set.body)).toBe(200);
-  const pk = (await hh.request('POST', '/create_api_key', { key, body: { name: 'widget', scope: 'conversation', bot_ids: [created.bot_id] } })).body.key;
-  const say = (user_id: string, message: string, extra: Record<string, unknown> = {}) =>
-    hh.request('POST', '/conversation_api', { body: { api_key: pk, creator: created.bot_id, user_id, message, ...extra } });
-  const user = async (user_id: string) => (await hh.request('GET', '/get_user', { key, query: { bot_id: created.bot_id, user_id } })).body;
-  return { key, accountId, botId: created.bot_id as string, say, user };
+  const user = async (user_id: string) => (await hh.request('GET', '/get_user', { key: made.key, query: { bot_id: made.botId, user_id } })).body;
+  return { ...made, user };
 }
 
 const messagesOf = (hh: Harness, conversationId: string) =>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './support/harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
+import { botWithKey, modelEnv } from './support/conversation.js';
 import { expectError, expectInvalid } from './support/assertions.js';
 import { SAFE_REPLY } from '../src/engine/safety.js';
 import { BUILTIN_REPLY } from '../src/engine/converse.js';
@@ -12,7 +13,7 @@ let h: Harness;
 let builtin: Harness;
 beforeAll(async () => {
   fake = await startFakeOpenAi('llm-secret');
-  h = await startHarness({ LLM_BASE_URL: fake.url, LLM_API_KEY: 'llm-secret', LLM_MODEL: 'persona-1', LLM_TIMEOUT_MS: '2000' });
+  h = await startHarness(modelEnv(fake));
   builtin = await startHarness();
 });
 afterAll(async () => {
@@ -22,13 +23,7 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-async function setup(hh: Harness, bot: Record<string, unknown> = {}) {
-  const { key, accountId } = await hh.signup();
-  const created = await hh.createBot(key, { name: 'Mira', prompt: 'You are Mira.', ...bot });
-  const pk = (await hh.request('POST', '/create_api_key', { key, body: { name: 'widget', scope: 'conversation', bot_ids: [created.bot_id] } })).body.key;
-  const say = (user_id: string, message: string) => hh.request('POST', '/conversation_api', { body: { api_key: pk, creator: created.bot_id, user_id, message } });
-  return { key, pk, accountId, botId: created.bot_id as string, say };
-}
+const setup = (hh: Harness, bot: Record<string, unknown> = {}) => botWithKey(hh, { name: 'Mira', prompt: 'You are Mira.', ...bot });
 
 const history = (n: number, start = Date.parse('2025-01-01T00:00:00Z')) =>
   Array.from({ length: n }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i}`, timestamp: new Date(start + i * 60_000).toISOString() }));
