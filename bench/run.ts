@@ -1,4 +1,6 @@
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
 import { main as foundation } from './foundation.js';
+import { main as conversation } from './conversation.js';
 
 await foundation();
+await conversation();
