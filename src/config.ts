@@ -72,6 +72,8 @@ export const ConfigSchema = z.object({
   /** Bots created without an account per IP per hour. */
   TRIAL_BOTS_PER_IP_PER_HOUR: positiveInt(5),
   SESSION_TTL_MINUTES: positiveInt(720),
+  /** How long a stopping process waits for work under way (requests, replies being made) before it exits. */
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
   /** How long a soft-deleted bot waits before its data is erased by the erase job. */
   BOT_ERASE_DELAY_MINUTES: z.coerce.number().int().min(0).default(0),
 });

@@ -8,6 +8,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { PgBossQueue, type Role } from './jobs/queue.js';
 import { allJobs } from './jobs/registry.js';
+import { drainTurns } from './engine/turn-queue.js';
 import { createLlm } from './providers/llm/index.js';
 import { createModeration } from './providers/moderation/index.js';
 
@@ -65,6 +66,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const close = () =>
       (closing ??= (async () => {
         await started.app?.close();
+        // Replies still being made for clients that left: stored before the database goes.
+        if (!(await drainTurns(config.SHUTDOWN_GRACE_MS))) log.warn('shutdown: some conversation turns did not finish in time');
         await started.queue.stop();
         if (!opts.database) await database.close();
       })());

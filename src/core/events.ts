@@ -29,10 +29,13 @@ export type EventType =
  * by those keys), and carry ids rather than personal data.
  */
 export async function emitEvent(trx: Transaction<DB>, ctx: ServiceContext, type: EventType, data: Record<string, unknown>): Promise<string> {
+  const row = eventRow(ctx, type, data);
+  await trx.insertInto('outbox_events').values(row).execute();
+  return row.id;
+}
+
+/** The outbox row of an event, for statements that write it together with the change (see engine/reply-store.ts). */
+export function eventRow(ctx: Pick<ServiceContext, 'accountId'>, type: EventType, data: Record<string, unknown>) {
   const id = newId('evt');
-  await trx
-    .insertInto('outbox_events')
-    .values({ id, account_id: ctx.accountId, type, payload: JSON.stringify({ id, type, created_at: new Date().toISOString(), data }) })
-    .execute();
-  return id;
+  return { id, account_id: ctx.accountId, type, payload: JSON.stringify({ id, type, created_at: new Date().toISOString(), data }) };
 }

@@ -1,19 +1,19 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { BotRow, DB, EndUserRow } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
 import { forbidden, notFound, ProviderError } from '../core/errors.js';
-import { emitEvent } from '../core/events.js';
+import { emitEvent, eventRow } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
 import { effectivePolicy, type Policy } from '../features/prompts/policy-settings.js';
 import type { LlmPort, LlmResult } from '../providers/llm/port.js';
 import { loadHistory, SUMMARIZE_JOB } from './memory.js';
-import { findOrCreateConversation, lockConversation, upsertEndUser } from './participants.js';
+import { findOrCreateConversation, lockConversation, upsertEndUser, type ConversationRow } from './participants.js';
 import { isAgeConfirmation, moderate, refusalFor, type Refusal } from './policy.js';
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
 import { storeReply, type ReplyMeta, type TurnIds } from './reply-store.js';
 import { matchRetrained, retrainedExamples } from './retrained.js';
-import { chunkQueue, lockTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
+import { chunkQueue, lockTurn, trackTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
 
 export type { TurnChunk } from './turn-queue.js';
 
@@ -30,6 +30,8 @@ export interface TurnInput {
   message: string;
   /** The user confirmed they are 18 or older before sending this (the widget's age interstitial). */
   ageConfirmed?: boolean;
+  /** The caller shows the reply as it is written: the model is asked to stream. Otherwise one call, less work. */
+  stream?: boolean;
 }
 
 export type ReplySource = 'model' | 'retrained' | 'builtin' | 'safety' | 'blocked_topic' | 'moderation' | 'age_gate';
@@ -85,20 +87,10 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   const ids: TurnIds = { conversationId: conversation.id, userMessageId: newId('msg'), replyId: newId('msg') };
   // The reply's id is taken now, so replies sort right after their own message however long they take.
   const answeredGate = gated || (confirms && !input.ageConfirmed);
-  await trx
-    .insertInto('messages')
-    .values({
-      id: ids.userMessageId,
-      account_id: ctx.accountId,
-      conversation_id: ids.conversationId,
-      role: 'user',
-      content: input.message,
-      status: refusal ? 'flagged' : 'pending',
-      source: refusal ? (refusal.source === 'safety' ? refusal.reason : refusal.source) : answeredGate ? 'age_gate' : null,
-    })
-    .execute();
-  await trx.updateTable('conversations').set({ last_message_at: now, updated_at: now }).where('id', '=', ids.conversationId).execute();
-  await emitEvent(trx, ctx, 'message.received', { bot_id: bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.userMessageId, channel: input.channel });
+  await storeUserMessage(trx, ctx, input, ids, now, {
+    status: refusal ? 'flagged' : 'pending',
+    source: refusal ? (refusal.source === 'safety' ? refusal.reason : refusal.source) : answeredGate ? 'age_gate' : null,
+  });
 
   const base: TurnResult = { conversation_id: ids.conversationId, user_message_id: ids.userMessageId, reply: null, message_id: null, opening_message: opening, takeover: false, source: null, sources: [] };
   const done = (result: TurnResult): Prepared => ({ result, ids, needsModel: false, prompt: null, summaryDue: false });
@@ -123,12 +115,27 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   }
   if (refusal) return answer(refusal.reply, refusal.source);
 
-  const curated = await matchRetrained(trx, bot.id, input.message);
+  // The most used curated answers are the prompt's examples; a bot without any has nothing to match.
+  const examples = await retrainedExamples(trx, bot.id);
+  const curated = examples.length ? await matchRetrained(trx, bot.id, input.message) : null;
   if (curated) return answer(curated.response, 'retrained');
   if (!ctx.llm) return { result: base, ids, needsModel: true, prompt: null, summaryDue: false };
   // Built from what is stored up to this message, so a later message cannot leak into this turn.
-  const built = await buildPrompt(trx, bot, user, policy, input.channel, ids);
+  const built = await buildPrompt(trx, { bot, user, policy, conversation, examples, channel: input.channel, ids });
   return { result: base, ids, needsModel: true, ...built };
+}
+
+/** The user's message, the conversation's last activity and `message.received`, in one statement. */
+async function storeUserMessage(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, ids: TurnIds, now: Date, m: { status: 'flagged' | 'pending'; source: string | null }) {
+  const event = eventRow(ctx, 'message.received', { bot_id: input.bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.userMessageId, channel: input.channel });
+  await sql`
+    with stored as (
+      insert into messages (id, account_id, conversation_id, role, content, status, source)
+      values (${ids.userMessageId}, ${ctx.accountId}, ${ids.conversationId}, 'user', ${input.message}, ${m.status}, ${m.source})
+    ), touched as (
+      update conversations set last_message_at = ${now}, updated_at = ${now} where id = ${ids.conversationId}
+    )
+    insert into outbox_events (id, account_id, type, payload) values (${event.id}, ${event.account_id}, ${event.type}, ${event.payload}::jsonb)`.execute(trx);
 }
 
 /** The user's conversation on this channel; a new one starts with the AI disclosure line and the greeting. */
@@ -153,11 +160,12 @@ function botAnswers(bot: BotRow, conversation: { bot_enabled: boolean | null; re
 const turnOf = (input: TurnInput) => ({ botId: input.bot.id, userId: input.userId, channel: input.channel });
 
 /** Builds the prompt from what is stored, up to and including the message being answered. */
-async function buildPrompt(trx: Transaction<DB>, bot: BotRow, user: EndUserRow, policy: Policy, channel: string, ids: TurnIds) {
-  const conversation = await trx.selectFrom('conversations').select(['summary', 'summary_through']).where('id', '=', ids.conversationId).executeTakeFirstOrThrow();
+async function buildPrompt(
+  trx: Transaction<DB>,
+  { bot, user, policy, conversation, examples, channel, ids }: { bot: BotRow; user: EndUserRow; policy: Policy; conversation: ConversationRow; examples: Array<{ question: string; response: string }>; channel: string; ids: TurnIds },
+) {
   // What the summary covers is not sent again; the newest 200 turns are more than any budget keeps.
   const history = await loadHistory(trx, ids.conversationId, { upTo: ids.userMessageId, after: conversation.summary_through, newest: 200 });
-  const examples = await retrainedExamples(trx, bot.id);
   const prompt = assemblePrompt({
     bot,
     user,
@@ -199,14 +207,16 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
     const reply = refusal ? refusal.reply : text;
     const source: ReplySource = refusal ? refusal.source : meta.source;
     try {
-      await ctx.db.transaction().execute(async (trx) => {
-        await storeReply(trx, ctx, turnOf(input), ids, reply, { ...meta, source, flagged: Boolean(refusal) });
-        if (prepared.summaryDue && !refusal) await ctx.jobs.send(SUMMARIZE_JOB, { conversation_id: ids.conversationId }, { trx, singletonKey: ids.conversationId });
-      });
+      await storeReply(ctx.db, ctx, turnOf(input), ids, reply, { ...meta, source, flagged: Boolean(refusal) });
     } catch (err) {
       // The user was erased while the reply was being made: nothing is left to answer.
       if ((err as { code?: string }).code === '23503') throw notFound('conversation');
       throw err;
+    }
+    // After the reply, not with it: a summary request lost to a crash is made again by the next turn,
+    // which finds the same turns left out.
+    if (prepared.summaryDue && !refusal) {
+      await ctx.jobs.send(SUMMARIZE_JOB, { conversation_id: ids.conversationId }, { singletonKey: ids.conversationId }).catch((err: unknown) => ctx.log.warn({ err }, 'could not queue a conversation summary'));
     }
     return { ...prepared.result, reply, message_id: ids.replyId, source };
   };
@@ -226,6 +236,7 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
     release();
   });
   done.catch(() => undefined); // callers observe it; a rejection here must not go unhandled
+  trackTurn(done);
   return { result: prepared.result, chunks: out.iterate(), done };
 }
 
@@ -248,7 +259,19 @@ async function answerWithModel(ctx: ServiceContext, input: TurnInput, policy: Po
     out.push({ type: 'delta', text: BUILTIN_REPLY });
     return finish(BUILTIN_REPLY, { source: 'builtin', model: 'builtin' }, null);
   }
+  if (!input.stream) return askModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);
   return runModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);
+}
+
+/** One call for the whole reply, checked before anything is released: for callers that do not stream. */
+async function askModel(ctx: ServiceContext, llm: LlmPort, bot: BotRow, policy: Policy, prompt: AssembledPrompt, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
+  const started = Date.now();
+  const r = await llm.generate({ model: bot.model, messages: prompt.messages, temperature: prompt.temperature, maxTokens: prompt.maxTokens });
+  if (!r.text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
+  const refusal = refusalFor(policy, r.text) ?? (await moderate(ctx, r.text));
+  const turn = await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started }, refusal);
+  out.push({ type: 'delta', text: turn.reply! });
+  return turn;
 }
 
 /**
@@ -271,20 +294,32 @@ async function runModel(ctx: ServiceContext, llm: LlmPort, bot: BotRow, policy: 
     return turn;
   };
   for await (const delta of stream.deltas) {
+    const from = Math.max(released, text.length - 1); // a boundary may straddle the previous delta
     text += delta;
+    if (holdBack) continue;
+    const boundary = lastBoundary(text, from);
+    if (boundary <= released) continue;
+    // Checked when text is about to be released (not on every delta: that is quadratic in the reply).
     const refusal = refusalFor(policy, text);
     if (refusal) {
       abort.abort();
       return settle(await finish(text, { source: 'model', model: bot.model ?? llm.provider }, refusal), text);
     }
-    const boundary = Math.max(text.lastIndexOf('. '), text.lastIndexOf('! '), text.lastIndexOf('? '), text.lastIndexOf('\n'));
-    if (!holdBack && boundary + 1 > released) {
-      out.push({ type: 'delta', text: text.slice(released, boundary + 1) });
-      released = boundary + 1;
-    }
+    out.push({ type: 'delta', text: text.slice(released, boundary) });
+    released = boundary;
   }
   const r: LlmResult = await stream.result;
   if (!r.text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
   const refusal = refusalFor(policy, r.text) ?? (await moderate(ctx, r.text));
   return settle(await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started }, refusal), r.text);
+}
+
+/** Where the last sentence or line ending at or after `from` ends (after its mark), or -1. */
+function lastBoundary(text: string, from: number): number {
+  for (let i = text.length - 2; i >= from; i--) {
+    const c = text[i];
+    if (c === '\n') return i + 1;
+    if ((c === '.' || c === '!' || c === '?') && text[i + 1] === ' ') return i + 1;
+  }
+  return -1;
 }

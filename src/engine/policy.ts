@@ -12,8 +12,24 @@ export interface Refusal {
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+type TopicMatcher = ((text: string) => string | null) | null;
+// Built once per topic list, not per check: a bot's list changes rarely and is checked on every reply.
+const matchers = new Map<string, TopicMatcher>();
+
+function topicMatcher(topics: string[]): TopicMatcher {
+  if (!topics.length) return null;
+  const key = topics.join('\u0000');
+  let matcher = matchers.get(key);
+  if (matcher === undefined) {
+    if (matchers.size >= 1000) matchers.clear();
+    matcher = buildTopicMatcher(topics);
+    matchers.set(key, matcher);
+  }
+  return matcher;
+}
+
 /** A bot's blocked topics as one matcher of whole words or phrases (plurals included), on normalised text. */
-function topicMatcher(topics: string[]): ((text: string) => string | null) | null {
+function buildTopicMatcher(topics: string[]): TopicMatcher {
   const phrases = topics.map((t) => ({ topic: t, norm: normalise(t).trim() })).filter((t) => t.norm);
   if (!phrases.length) return null;
   const re = new RegExp(`\\b(${phrases.map((p) => escape(p.norm)).join('|')})(?:s|es)?\\b`);

@@ -1,7 +1,7 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
-import { emitEvent } from '../core/events.js';
+import { eventRow } from '../core/events.js';
 import type { LlmUsage } from '../providers/llm/port.js';
 
 export interface TurnIds {
@@ -19,51 +19,38 @@ export interface ReplyMeta {
 }
 
 /**
- * Stores a bot reply under its reserved id, marks the user's message answered, counts the usage and
- * emits `message.sent`: all in the caller's transaction, so a turn is either whole or not there.
+ * Stores a bot reply under its reserved id, marks the user's message answered, emits `message.sent`
+ * and counts the usage, in one statement: atomic on its own (no transaction needed, one round trip),
+ * and the usage row shared by a bot's concurrent turns is locked only for that statement. A reply to
+ * a message erased meanwhile fails as a whole on the foreign key (23503).
  */
 export async function storeReply(
-  trx: Transaction<DB>,
+  q: Kysely<DB> | Transaction<DB>,
   ctx: ServiceContext,
   turn: { botId: string; userId: string; channel: string },
   ids: TurnIds,
   text: string,
   meta: ReplyMeta,
 ): Promise<void> {
-  await trx
-    .insertInto('messages')
-    .values({
-      id: ids.replyId,
-      account_id: ctx.accountId,
-      conversation_id: ids.conversationId,
-      role: 'assistant',
-      content: text,
-      status: meta.flagged ? 'flagged' : 'ok',
-      source: meta.source,
-      model: meta.model ?? null,
-      tokens_in: meta.usage?.inputTokens ?? null,
-      tokens_out: meta.usage?.outputTokens ?? null,
-      latency_ms: meta.latencyMs ?? null,
-      sources: '[]',
-    })
-    .execute();
-  await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', ids.userMessageId).where('status', '=', 'pending').execute();
-  await emitEvent(trx, ctx, 'message.sent', { bot_id: turn.botId, user_id: turn.userId, conversation_id: ids.conversationId, message_id: ids.replyId, channel: turn.channel });
-  // Last, so the counter row (shared by the bot's concurrent turns) stays locked for the shortest time.
-  await countUsage(trx, ctx.accountId, turn.botId, meta);
-}
-
-/** Daily counters per account and bot: replies, model calls and tokens (plan limits and get_usage read them). */
-async function countUsage(trx: Transaction<DB>, accountId: string, botId: string, meta: ReplyMeta): Promise<void> {
+  const event = eventRow(ctx, 'message.sent', { bot_id: turn.botId, user_id: turn.userId, conversation_id: ids.conversationId, message_id: ids.replyId, channel: turn.channel });
   const modelCalls = meta.source === 'model' || meta.usage ? 1 : 0;
-  const tokensIn = meta.usage?.inputTokens ?? 0;
-  const tokensOut = meta.usage?.outputTokens ?? 0;
   await sql`
+    with reply as (
+      insert into messages (id, account_id, conversation_id, role, content, status, source, model, tokens_in, tokens_out, latency_ms, sources)
+      values (${ids.replyId}, ${ctx.accountId}, ${ids.conversationId}, 'assistant', ${text}, ${meta.flagged ? 'flagged' : 'ok'}, ${meta.source},
+              ${meta.model ?? null}, ${meta.usage?.inputTokens ?? null}, ${meta.usage?.outputTokens ?? null}, ${meta.latencyMs ?? null}, '[]')
+      returning id
+    ), answered as (
+      update messages set status = 'ok' where id = ${ids.userMessageId} and status = 'pending'
+    ), sent as (
+      insert into outbox_events (id, account_id, type, payload) values (${event.id}, ${event.account_id}, ${event.type}, ${event.payload}::jsonb)
+    )
+    -- Daily counters per account and bot: replies, model calls and tokens (plan limits and get_usage read them).
     insert into usage_daily (account_id, day, bot_id, replies, model_calls, tokens_in, tokens_out)
-    values (${accountId}, (now() at time zone 'utc')::date, ${botId}, 1, ${modelCalls}, ${tokensIn}, ${tokensOut})
+    select ${ctx.accountId}, (now() at time zone 'utc')::date, ${turn.botId}, 1, ${modelCalls}, ${meta.usage?.inputTokens ?? 0}, ${meta.usage?.outputTokens ?? 0} from reply
     on conflict (account_id, day, bot_id) do update set
       replies = usage_daily.replies + 1,
       model_calls = usage_daily.model_calls + excluded.model_calls,
       tokens_in = usage_daily.tokens_in + excluded.tokens_in,
-      tokens_out = usage_daily.tokens_out + excluded.tokens_out`.execute(trx);
+      tokens_out = usage_daily.tokens_out + excluded.tokens_out`.execute(q);
 }

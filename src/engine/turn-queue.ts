@@ -46,3 +46,23 @@ export async function lockTurn(key: string): Promise<() => void> {
     if (turnLocks.get(key) === chained) turnLocks.delete(key);
   };
 }
+
+// Turns whose reply is still being made or stored: shutdown waits for them (their clients may be gone).
+const inflight = new Set<Promise<unknown>>();
+
+export function trackTurn(done: Promise<unknown>): void {
+  inflight.add(done);
+  const forget = () => inflight.delete(done);
+  done.then(forget, forget);
+}
+
+/** Waits until the turns under way have stored their replies, or `timeoutMs` has passed; true if all did. */
+export async function drainTurns(timeoutMs: number): Promise<boolean> {
+  if (!inflight.size) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+  const all = Promise.allSettled([...inflight]).then(() => true);
+  const drained = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  return drained;
+}

@@ -47,7 +47,7 @@ export function incomingMessage(messages: ChatMessage[]): string {
 export async function startChatCompletion({ ctx, input }: { ctx: ServiceContext; input: ChatCompletionInput }): Promise<Turn> {
   const message = incomingMessage(input.messages);
   const bot = await resolveBotRef(ctx, input.model, { param: 'model', byName: false });
-  return converse(ctx, { bot, userId: input.user, channel: CHANNEL, message });
+  return converse(ctx, { bot, userId: input.user, channel: CHANNEL, message, stream: input.stream === true });
 }
 
 /** The stored reply's token counts: zero for answers no model made (curated, safety, builtin) and during a takeover. */

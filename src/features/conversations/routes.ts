@@ -58,7 +58,7 @@ async function streamTurn(deps: AppDeps, ctx: ServiceContext, request: FastifyRe
 
 async function startTurn(ctx: ServiceContext, input: S.ConversationApiInput) {
   const bot = await resolveCreator(ctx, input.creator);
-  return converse(ctx, { bot, userId: input.user_id, channel: 'api', message: input.message, ageConfirmed: input.age_confirmed === true });
+  return converse(ctx, { bot, userId: input.user_id, channel: 'api', message: input.message, ageConfirmed: input.age_confirmed === true, stream: input.stream === true });
 }
 
 export function conversationRoutes(deps: AppDeps) {

@@ -25,7 +25,16 @@ const RETRY_PAUSE_MS = 250;
 export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
   const name = opts.name ?? 'llm';
   const provider = createOpenAICompatible({ name, baseURL: opts.baseUrl.replace(/\/+$/, ''), apiKey: opts.apiKey, includeUsage: true });
-  const model = (id: string): LanguageModel => provider.chatModel(id);
+  // One model object per id: building one compiles its response schemas, too costly for every call.
+  const models = new Map<string, LanguageModel>();
+  const model = (id: string): LanguageModel => {
+    let m = models.get(id);
+    if (!m) {
+      if (models.size >= 100) models.clear();
+      models.set(id, (m = provider.chatModel(id)));
+    }
+    return m;
+  };
 
   // Retries are ours, not the SDK's (whose first back-off is 2 s): one more try after a short pause.
   const settings = (req: LlmRequest, modelId: string, timeout: AbortSignal = AbortSignal.timeout(opts.timeoutMs)) => ({
