@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import type { BotRow, DB, EndUserRow } from '../db/schema.js';
+import type { BotRow, DB } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
 import { forbidden, notFound, ProviderError } from '../core/errors.js';
 import { emitEvent, eventRow } from '../core/events.js';
@@ -7,12 +7,12 @@ import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
 import { effectivePolicy, type Policy } from '../features/prompts/policy-settings.js';
 import type { LlmPort, LlmResult } from '../providers/llm/port.js';
-import { loadHistory, SUMMARIZE_JOB } from './memory.js';
-import { findOrCreateConversation, lockConversation, upsertEndUser, type ConversationRow } from './participants.js';
+import { loadTurnContext, SUMMARIZE_JOB } from './memory.js';
+import { enterConversation, findOrCreateConversation, lockConversation } from './participants.js';
 import { isAgeConfirmation, moderate, refusalFor, type Refusal } from './policy.js';
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
 import { storeReply, type ReplyMeta, type TurnIds } from './reply-store.js';
-import { matchRetrained, retrainedExamples } from './retrained.js';
+import { matchRetrained } from './retrained.js';
 import { chunkQueue, lockTurn, trackTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
 
 export type { TurnChunk } from './turn-queue.js';
@@ -71,7 +71,8 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   const { bot } = input;
   await lockConversation(trx, bot.id, input.userId, input.channel);
   const now = new Date();
-  const user = await upsertEndUser(trx, ctx, bot.id, input.userId, now);
+  const entered = await enterConversation(trx, ctx, { botId: bot.id, userId: input.userId, channel: input.channel, now });
+  const { user } = entered;
   if (user.blocked) throw forbidden('This user is blocked from talking to this bot.', 'user_blocked');
 
   // The age gate: until the user says they are 18 or older, the question is all the bot says.
@@ -82,7 +83,7 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
     await emitEvent(trx, ctx, 'user.age_verified', { bot_id: bot.id, user_id: user.user_id, channel: input.channel });
   }
 
-  const { conversation, opening } = await findOrStartConversation(trx, ctx, input, policy, { greet: !gated, now });
+  const { conversation, opening } = entered.conversation ? { conversation: entered.conversation, opening: null } : await startConversation(trx, ctx, input, policy, { greet: !gated, now });
   const refusal = refusalFor(policy, input.message);
   const ids: TurnIds = { conversationId: conversation.id, userMessageId: newId('msg'), replyId: newId('msg') };
   // The reply's id is taken now, so replies sort right after their own message however long they take.
@@ -115,14 +116,21 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   }
   if (refusal) return answer(refusal.reply, refusal.source);
 
-  // The most used curated answers are the prompt's examples; a bot without any has nothing to match.
-  const examples = await retrainedExamples(trx, bot.id);
-  const curated = examples.length ? await matchRetrained(trx, bot.id, input.message) : null;
+  // Read together with the history; a bot without curated answers has none to match either.
+  const context = await loadTurnContext(trx, { botId: bot.id, conversationId: ids.conversationId, upTo: ids.userMessageId, after: conversation.summary_through });
+  const curated = context.examples.length ? await matchRetrained(trx, bot.id, input.message) : null;
   if (curated) return answer(curated.response, 'retrained');
   if (!ctx.llm) return { result: base, ids, needsModel: true, prompt: null, summaryDue: false };
   // Built from what is stored up to this message, so a later message cannot leak into this turn.
-  const built = await buildPrompt(trx, { bot, user, policy, conversation, examples, channel: input.channel, ids });
-  return { result: base, ids, needsModel: true, ...built };
+  const prompt = assemblePrompt({
+    bot,
+    user,
+    history: context.history,
+    summary: conversation.summary,
+    examples: context.examples,
+    disclose: Boolean(policy.ai_disclosure) && (policy.ai_disclosure_channels as string[]).includes(input.channel),
+  });
+  return { result: base, ids, needsModel: true, prompt, summaryDue: prompt.folded.length > 0 };
 }
 
 /** The user's message, the conversation's last activity and `message.received`, in one statement. */
@@ -138,11 +146,10 @@ async function storeUserMessage(trx: Transaction<DB>, ctx: ServiceContext, input
     insert into outbox_events (id, account_id, type, payload) values (${event.id}, ${event.account_id}, ${event.type}, ${event.payload}::jsonb)`.execute(trx);
 }
 
-/** The user's conversation on this channel; a new one starts with the AI disclosure line and the greeting. */
-async function findOrStartConversation(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, opts: { greet: boolean; now: Date }) {
+/** A new conversation starts with the AI disclosure line and the greeting. */
+async function startConversation(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, opts: { greet: boolean; now: Date }) {
   const { bot } = input;
-  const { conversation, created } = await findOrCreateConversation(trx, ctx, { botId: bot.id, userId: input.userId, channel: input.channel, now: opts.now });
-  if (!created) return { conversation, opening: null };
+  const { conversation } = await findOrCreateConversation(trx, ctx, { botId: bot.id, userId: input.userId, channel: input.channel, now: opts.now });
   const lines: Array<{ text: string; source: string }> = [];
   if (policy.ai_disclosure && (policy.ai_disclosure_channels as string[]).includes(input.channel)) lines.push({ text: policy.ai_disclosure, source: 'disclosure' });
   if (opts.greet && bot.opening_message) lines.push({ text: bot.opening_message, source: 'opening' });
@@ -158,24 +165,6 @@ function botAnswers(bot: BotRow, conversation: { bot_enabled: boolean | null; re
 }
 
 const turnOf = (input: TurnInput) => ({ botId: input.bot.id, userId: input.userId, channel: input.channel });
-
-/** Builds the prompt from what is stored, up to and including the message being answered. */
-async function buildPrompt(
-  trx: Transaction<DB>,
-  { bot, user, policy, conversation, examples, channel, ids }: { bot: BotRow; user: EndUserRow; policy: Policy; conversation: ConversationRow; examples: Array<{ question: string; response: string }>; channel: string; ids: TurnIds },
-) {
-  // What the summary covers is not sent again; the newest 200 turns are more than any budget keeps.
-  const history = await loadHistory(trx, ids.conversationId, { upTo: ids.userMessageId, after: conversation.summary_through, newest: 200 });
-  const prompt = assemblePrompt({
-    bot,
-    user,
-    history: history as Array<{ id: string; role: 'user' | 'assistant' | 'operator'; content: string }>,
-    summary: conversation.summary,
-    examples,
-    disclose: Boolean(policy.ai_disclosure) && (policy.ai_disclosure_channels as string[]).includes(channel),
-  });
-  return { prompt, summaryDue: prompt.folded.length > 0 };
-}
 
 export interface Turn {
   result: TurnResult;

@@ -1,22 +1,20 @@
 import type { Kysely, Transaction } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { DB } from '../db/schema.js';
 import type { AppDeps } from '../core/context.js';
 import type { JobDefinition } from '../jobs/queue.js';
 import { countTokens, fitHistory, MESSAGE_OVERHEAD, type HistoryTurn } from './history.js';
 import { HISTORY_TOKEN_BUDGET } from './prompt.js';
+import { RETRAINED_EXAMPLES } from './retrained.js';
 
 /** Replies that only make sense next to what they answered, which the history leaves out. */
 const NOT_HISTORY = ['safety', 'blocked_topic', 'moderation', 'age_gate', 'disclosure'];
 
 /**
- * The turns the model may read, oldest first: user, bot and operator messages, without refused ones
- * and the refusals, age-gate exchanges and disclosure lines. `after` and `upTo` bound it by id.
+ * The turns the model may read: user, bot and operator messages, without refused ones and the
+ * refusals, age-gate exchanges and disclosure lines. `after` and `upTo` bound it by id.
  */
-export async function loadHistory(
-  q: Kysely<DB> | Transaction<DB>,
-  conversationId: string,
-  opts: { upTo?: string; after?: string | null; newest?: number },
-): Promise<HistoryTurn[]> {
+function historyQuery(q: Kysely<DB> | Transaction<DB>, conversationId: string, opts: { upTo?: string; after?: string | null }) {
   let query = q
     .selectFrom('messages')
     .select(['id', 'role', 'content'])
@@ -26,11 +24,27 @@ export async function loadHistory(
     .where((eb) => eb.or([eb('source', 'is', null), eb('source', 'not in', NOT_HISTORY)]));
   if (opts.upTo) query = query.where('id', '<=', opts.upTo);
   if (opts.after) query = query.where('id', '>', opts.after);
-  if (opts.newest) {
-    const rows = await query.orderBy('id', 'desc').limit(opts.newest).execute();
-    return rows.reverse() as HistoryTurn[];
-  }
-  return (await query.orderBy('id').execute()) as HistoryTurn[];
+  return query;
+}
+
+/** The whole history after `after`, oldest first. */
+export async function loadHistory(q: Kysely<DB> | Transaction<DB>, conversationId: string, opts: { after?: string | null }): Promise<HistoryTurn[]> {
+  return (await historyQuery(q, conversationId, opts).orderBy('id').execute()) as HistoryTurn[];
+}
+
+/**
+ * What a turn's prompt is made from, in one round trip: the newest 200 turns up to the message being
+ * answered (more than any budget keeps; what the summary covers is left out), oldest first, and the
+ * bot's most used curated answers.
+ */
+export async function loadTurnContext(trx: Transaction<DB>, at: { botId: string; conversationId: string; upTo: string; after: string | null }) {
+  const row = await trx
+    .selectNoFrom((eb) => [
+      jsonArrayFrom(historyQuery(trx, at.conversationId, at).orderBy('id', 'desc').limit(200)).as('history'),
+      jsonArrayFrom(eb.selectFrom('retrained_responses').select(['question', 'response']).where('bot_id', '=', at.botId).orderBy('hits', 'desc').orderBy('id').limit(RETRAINED_EXAMPLES)).as('examples'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { history: (row.history as HistoryTurn[]).reverse(), examples: row.examples };
 }
 
 export const SUMMARIZE_JOB = 'conversations.summarize';

@@ -40,3 +40,29 @@ export async function findOrCreateConversation(trx: Transaction<DB>, ctx: Servic
   await emitEvent(trx, ctx, 'conversation.created', { bot_id: at.botId, user_id: at.userId, conversation_id: conversation.id, channel: at.channel });
   return { conversation, created: true };
 }
+
+/** What a turn needs of the conversation. */
+export type ConversationState = Pick<ConversationRow, 'id' | 'bot_enabled' | 'resume_at' | 'summary' | 'summary_through'>;
+
+/**
+ * A turn's first read, in one round trip: the end user upserted (as upsertEndUser) and their existing
+ * conversation on this channel, if any. Call it after lockConversation, so no conversation can be
+ * created between the lock and this read.
+ */
+export async function enterConversation(trx: Transaction<DB>, ctx: ServiceContext, at: { botId: string; userId: string; channel: string; now: Date }) {
+  const { rows } = await sql<EndUserRow & { inserted: boolean; c_id: string | null; c_bot_enabled: boolean | null; c_resume_at: Date | null; c_summary: string | null; c_summary_through: string | null }>`
+    with u as (
+      insert into end_users (id, account_id, bot_id, user_id, attributes, first_seen_at, last_seen_at, updated_at)
+      values (${newId('usr')}, ${ctx.accountId}, ${at.botId}, ${at.userId}, '{}', ${at.now}, ${at.now}, ${at.now})
+      on conflict (bot_id, user_id) do update set last_seen_at = excluded.last_seen_at, first_seen_at = coalesce(end_users.first_seen_at, excluded.first_seen_at)
+      returning *, (xmax = 0) as inserted
+    )
+    select u.*, c.id as c_id, c.bot_enabled as c_bot_enabled, c.resume_at as c_resume_at, c.summary as c_summary, c.summary_through as c_summary_through
+    from u left join lateral (
+      select * from conversations where bot_id = ${at.botId} and user_id = ${at.userId} and channel = ${at.channel} order by id limit 1
+    ) c on true`.execute(trx);
+  const { inserted, c_id, c_bot_enabled, c_resume_at, c_summary, c_summary_through, ...user } = rows[0]!;
+  if (inserted) await emitEvent(trx, ctx, 'user.created', { bot_id: at.botId, user_id: user.user_id });
+  const conversation: ConversationState | null = c_id ? { id: c_id, bot_enabled: c_bot_enabled, resume_at: c_resume_at, summary: c_summary, summary_through: c_summary_through } : null;
+  return { user: user as EndUserRow, conversation };
+}

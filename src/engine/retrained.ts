@@ -26,7 +26,10 @@ export async function matchRetrained(trx: Kysely<DB> | Transaction<DB>, botId: s
   return hit;
 }
 
+/** How many curated answers the prompt shows as examples. */
+export const RETRAINED_EXAMPLES = 5;
+
 /** The most used curated answers, shown to the model as examples of this bot's voice. */
-export async function retrainedExamples(trx: Kysely<DB> | Transaction<DB>, botId: string, limit = 5) {
+export async function retrainedExamples(trx: Kysely<DB> | Transaction<DB>, botId: string, limit = RETRAINED_EXAMPLES) {
   return trx.selectFrom('retrained_responses').select(['question', 'response']).where('bot_id', '=', botId).orderBy('hits', 'desc').orderBy('id').limit(limit).execute();
 }

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, wrapPglite, type DatabaseHandle } from '../../src/db/database.js';
 import { startServer, type Server } from '../../src/main.js';
 import type { Role } from '../../src/jobs/queue.js';
+import type { AppDeps } from '../../src/core/context.js';
 
 export const TEST_SECRET = 'ab'.repeat(32);
 
@@ -33,6 +34,8 @@ export interface Harness {
   server: Server;
   config: Config;
   database: DatabaseHandle;
+  /** What the server's services run with (its model, its job queue). */
+  deps: AppDeps;
   request<T = any>(method: 'GET' | 'POST', url: string, opts?: RequestOptions): Promise<TestResponse<T>>;
   /** A fresh account: every test isolates itself in its own tenant. */
   signup(): Promise<{ accountId: string; key: string; email: string; password: string }>;
@@ -100,6 +103,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: { rol
     server,
     config,
     database,
+    deps: server.deps,
     request,
     signup,
     createBot,
