@@ -7,6 +7,7 @@ import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
 import { effectivePolicy, type Policy } from '../features/prompts/policy-settings.js';
 import type { LlmPort, LlmResult } from '../providers/llm/port.js';
+import { countTokens } from './history.js';
 import { loadTurnContext, SUMMARIZE_JOB } from './memory.js';
 import { enterConversation, findOrCreateConversation, lockConversation } from './participants.js';
 import { isAgeConfirmation, moderate, refusalFor, type Refusal } from './policy.js';
@@ -130,7 +131,7 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
     examples: context.examples,
     disclose: Boolean(policy.ai_disclosure) && (policy.ai_disclosure_channels as string[]).includes(input.channel),
   });
-  return { result: base, ids, needsModel: true, prompt, summaryDue: prompt.folded.length > 0 };
+  return { result: base, ids, needsModel: true, prompt, summaryDue: context.cut || prompt.folded.length > 0 };
 }
 
 /** The user's message, the conversation's last activity and `message.received`, in one statement. */
@@ -138,8 +139,8 @@ async function storeUserMessage(trx: Transaction<DB>, ctx: ServiceContext, input
   const event = eventRow(ctx, 'message.received', { bot_id: input.bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.userMessageId, channel: input.channel });
   await sql`
     with stored as (
-      insert into messages (id, account_id, conversation_id, role, content, status, source)
-      values (${ids.userMessageId}, ${ctx.accountId}, ${ids.conversationId}, 'user', ${input.message}, ${m.status}, ${m.source})
+      insert into messages (id, account_id, conversation_id, role, content, status, source, tokens)
+      values (${ids.userMessageId}, ${ctx.accountId}, ${ids.conversationId}, 'user', ${input.message}, ${m.status}, ${m.source}, ${countTokens(input.message)})
     ), touched as (
       update conversations set last_message_at = ${now}, updated_at = ${now} where id = ${ids.conversationId}
     )
@@ -154,7 +155,7 @@ async function startConversation(trx: Transaction<DB>, ctx: ServiceContext, inpu
   if (policy.ai_disclosure && (policy.ai_disclosure_channels as string[]).includes(input.channel)) lines.push({ text: policy.ai_disclosure, source: 'disclosure' });
   if (opts.greet && bot.opening_message) lines.push({ text: bot.opening_message, source: 'opening' });
   for (const line of lines) {
-    await trx.insertInto('messages').values({ id: newId('msg'), account_id: ctx.accountId, conversation_id: conversation.id, role: 'assistant', content: line.text, source: line.source }).execute();
+    await trx.insertInto('messages').values({ id: newId('msg'), account_id: ctx.accountId, conversation_id: conversation.id, role: 'assistant', content: line.text, source: line.source, tokens: countTokens(line.text) }).execute();
   }
   return { conversation, opening: lines.map((l) => l.text).join('\n\n') || null };
 }

@@ -13,6 +13,8 @@ export interface HistoryTurn {
   id: string;
   role: 'user' | 'assistant' | 'operator';
   content: string;
+  /** Tokens counted when the message was stored; counted now when absent. */
+  tokens?: number | null;
 }
 
 export interface FittedHistory<T extends HistoryTurn> {
@@ -32,7 +34,8 @@ export function fitHistory<T extends HistoryTurn>(turns: T[], budget: number): F
   let tokens = 0;
   let start = turns.length;
   while (start > 0) {
-    const cost = countTokens(turns[start - 1]!.content) + MESSAGE_OVERHEAD;
+    const turn = turns[start - 1]!;
+    const cost = (turn.tokens ?? countTokens(turn.content)) + MESSAGE_OVERHEAD;
     if (tokens + cost > budget && start < turns.length) break;
     tokens += cost;
     start--;

@@ -1,5 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
-import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { AppDeps } from '../core/context.js';
 import type { JobDefinition } from '../jobs/queue.js';
@@ -17,7 +16,7 @@ const NOT_HISTORY = ['safety', 'blocked_topic', 'moderation', 'age_gate', 'discl
 function historyQuery(q: Kysely<DB> | Transaction<DB>, conversationId: string, opts: { upTo?: string; after?: string | null }) {
   let query = q
     .selectFrom('messages')
-    .select(['id', 'role', 'content'])
+    .select(['id', 'role', 'content', 'tokens'])
     .where('conversation_id', '=', conversationId)
     .where('role', 'in', ['user', 'assistant', 'operator'])
     .where('status', '!=', 'flagged')
@@ -33,19 +32,32 @@ export async function loadHistory(q: Kysely<DB> | Transaction<DB>, conversationI
 }
 
 /**
- * What a turn's prompt is made from, in one round trip: the newest 200 turns up to the message being
- * answered (more than any budget keeps; what the summary covers is left out), oldest first, and the
- * bot's most used curated answers.
+ * What a turn's prompt is made from, in one round trip: the bot's most used curated answers, and the
+ * newest turns up to the message being answered (what the summary covers left out), oldest first, cut
+ * in SQL to the ones that start within the token budget, so a turn reads about the same whatever the
+ * length of the conversation. The one turn that crosses the budget comes too, and `cut` says whether
+ * older turns were left out (for the summary). Counts stored with each message are used; older
+ * messages without one are estimated at a token per three characters.
  */
 export async function loadTurnContext(trx: Transaction<DB>, at: { botId: string; conversationId: string; upTo: string; after: string | null }) {
-  const row = await trx
-    .selectNoFrom((eb) => [
-      jsonArrayFrom(historyQuery(trx, at.conversationId, at).orderBy('id', 'desc').limit(200)).as('history'),
-      jsonArrayFrom(eb.selectFrom('retrained_responses').select(['question', 'response']).where('bot_id', '=', at.botId).orderBy('hits', 'desc').orderBy('id').limit(RETRAINED_EXAMPLES)).as('examples'),
-    ])
-    .executeTakeFirstOrThrow();
-  return { history: (row.history as HistoryTurn[]).reverse(), examples: row.examples };
+  const newest = historyQuery(trx, at.conversationId, at).orderBy('id', 'desc').limit(HISTORY_ROWS);
+  const cost = sql`(coalesce(tokens, ceil(length(content) / 3.0)::int) + ${MESSAGE_OVERHEAD})`;
+  const { rows } = await sql<{ history: HistoryTurn[]; cut: boolean; examples: Array<{ question: string; response: string }> }>`
+    with newest as (${newest}),
+    counted as (select newest.*, sum(${cost}) over (order by id desc) - ${cost} as before from newest)
+    select
+      (select coalesce(json_agg(h order by h.id), '[]'::json) from (
+        select id, role, content, tokens from counted where before < ${HISTORY_TOKEN_BUDGET}
+      ) h) as history,
+      exists (select 1 from counted where before >= ${HISTORY_TOKEN_BUDGET}) or (select count(*) from newest) = ${HISTORY_ROWS} as cut,
+      (select coalesce(json_agg(e), '[]'::json) from (
+        select question, response from retrained_responses where bot_id = ${at.botId} order by hits desc, id limit ${RETRAINED_EXAMPLES}
+      ) e) as examples`.execute(trx);
+  return rows[0]!;
 }
+
+/** More turns than any budget keeps: a bound on what one turn reads. */
+const HISTORY_ROWS = 200;
 
 export const SUMMARIZE_JOB = 'conversations.summarize';
 /** Tokens of folded turns summarised per model call. */

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
 import { eventRow } from '../core/events.js';
+import { countTokens } from './history.js';
 import type { LlmUsage } from '../providers/llm/port.js';
 
 export interface TurnIds {
@@ -36,9 +37,9 @@ export async function storeReply(
   const modelCalls = meta.source === 'model' || meta.usage ? 1 : 0;
   await sql`
     with reply as (
-      insert into messages (id, account_id, conversation_id, role, content, status, source, model, tokens_in, tokens_out, latency_ms, sources)
+      insert into messages (id, account_id, conversation_id, role, content, status, source, model, tokens_in, tokens_out, latency_ms, sources, tokens)
       values (${ids.replyId}, ${ctx.accountId}, ${ids.conversationId}, 'assistant', ${text}, ${meta.flagged ? 'flagged' : 'ok'}, ${meta.source},
-              ${meta.model ?? null}, ${meta.usage?.inputTokens ?? null}, ${meta.usage?.outputTokens ?? null}, ${meta.latencyMs ?? null}, '[]')
+              ${meta.model ?? null}, ${meta.usage?.inputTokens ?? null}, ${meta.usage?.outputTokens ?? null}, ${meta.latencyMs ?? null}, '[]', ${countTokens(text)})
       returning id
     ), answered as (
       update messages set status = 'ok' where id = ${ids.userMessageId} and status = 'pending'

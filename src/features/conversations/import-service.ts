@@ -4,6 +4,7 @@ import { writeAudit } from '../../core/audit.js';
 import { sha256Hex } from '../../core/crypto.js';
 import { invalid } from '../../core/errors.js';
 import { idsAt } from '../../core/ids.js';
+import { countTokens } from '../../engine/history.js';
 import { SUMMARIZE_JOB } from '../../engine/memory.js';
 import { findOrCreateConversation, lockConversation, upsertEndUser } from '../../engine/participants.js';
 import { loadBot } from '../bots/bot-access.js';
@@ -41,12 +42,13 @@ export async function importConversationHistory({ ctx, input }: { ctx: ServiceCo
       content: r.content,
       source: r.role === 'operator' ? 'operator' : r.role === 'assistant' ? 'import' : null,
       import_key: sha256Hex(`${r.role}\n${r.at}\n${r.content}`),
+      tokens: countTokens(r.content),
       created_at: new Date(r.at).toISOString(),
     }));
     const inserted = await sql<{ id: string }>`
-      insert into messages (id, account_id, conversation_id, role, content, status, source, import_key, created_at)
-      select x.id, ${ctx.accountId}, ${conversation.id}, x.role, x.content, 'ok', x.source, x.import_key, x.created_at
-      from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(id text, role text, content text, source text, import_key text, created_at timestamptz)
+      insert into messages (id, account_id, conversation_id, role, content, status, source, import_key, created_at, tokens)
+      select x.id, ${ctx.accountId}, ${conversation.id}, x.role, x.content, 'ok', x.source, x.import_key, x.created_at, x.tokens
+      from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(id text, role text, content text, source text, import_key text, created_at timestamptz, tokens int)
       on conflict (conversation_id, import_key) where import_key is not null do nothing
       returning id`.execute(trx);
     const imported = inserted.rows.length;

@@ -7,6 +7,7 @@ import { newId } from '../../core/ids.js';
 import { containsPattern } from '../../core/like.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
 import { inTransaction } from '../../core/transaction.js';
+import { countTokens } from '../../engine/history.js';
 import { findOrCreateConversation, lockConversation, upsertEndUser } from '../../engine/participants.js';
 import { loadBot } from '../bots/bot-access.js';
 import { isEnabled } from '../bots/bot-view.js';
@@ -41,7 +42,7 @@ export async function addMessageToConversation({ ctx, input }: { ctx: ServiceCon
     const id = newId('msg');
     const row = await trx
       .insertInto('messages')
-      .values({ id, account_id: ctx.accountId, conversation_id: conversation.id, role: input.role, content: input.content, source: input.role === 'user' ? null : 'operator' })
+      .values({ id, account_id: ctx.accountId, conversation_id: conversation.id, role: input.role, content: input.content, source: input.role === 'user' ? null : 'operator', tokens: countTokens(input.content) })
       .returning(['id', 'created_at'])
       .executeTakeFirstOrThrow();
     await trx.updateTable('conversations').set({ last_message_at: row.created_at, updated_at: new Date() }).where('id', '=', conversation.id).execute();
