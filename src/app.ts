@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import scalar from '@scalar/fastify-api-reference';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import { zodSerializerCompiler } from './core/http/serializer.js';
 import type { AppDeps } from './core/context.js';
@@ -13,6 +12,7 @@ import { registerRejectNul } from './core/http/reject-nul.js';
 import { authRoutes } from './features/auth/routes.js';
 import { botRoutes } from './features/bots/routes.js';
 import { promptRoutes } from './features/prompts/routes.js';
+import { docsRoutes } from './features/system/docs.js';
 import { systemRoutes } from './features/system/routes.js';
 import { userRoutes } from './features/users/routes.js';
 import { conversationRoutes } from './features/conversations/routes.js';
@@ -83,6 +83,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(chatCompletionRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', withDefaultFonts: false, telemetry: false } as Record<string, unknown> });
+  await app.register(docsRoutes());
   return app;
 }
