@@ -86,8 +86,8 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
 
   const { conversation, opening } = entered.conversation ? { conversation: entered.conversation, opening: null } : await startConversation(trx, ctx, input, policy, { greet: !gated, now });
   const refusal = refusalFor(policy, input.message);
-  const ids: TurnIds = { conversationId: conversation.id, userMessageId: newId('msg'), replyId: newId('msg') };
   // The reply's id is taken now, so replies sort right after their own message however long they take.
+  const ids: TurnIds = { conversationId: conversation.id, userMessageId: newId('msg'), replyId: newId('msg') };
   const answeredGate = gated || (confirms && !input.ageConfirmed);
   await storeUserMessage(trx, ctx, input, ids, now, {
     status: refusal ? 'flagged' : 'pending',
