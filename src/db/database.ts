@@ -44,7 +44,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
   const release = lockDataDir(opts.dataDir);
   try {
     const { PGlite } = await import('@electric-sql/pglite');
-    const handle = await wrapPglite(await PGlite.create(dir));
+    const handle = await wrapPglite(await PGlite.create(dir, await pgliteOptions()));
     return { ...handle, close: () => handle.close().finally(release) };
   } catch (err) {
     release();
@@ -77,6 +77,12 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** PGlite's options: the extensions the migrations use (pg_trgm for knowledge search), loaded with it. */
+export async function pgliteOptions() {
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  return { extensions: { pg_trgm } };
 }
 
 /** Wraps an already open PGlite instance (tests load one from a template) in the single pool. */

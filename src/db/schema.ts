@@ -211,6 +211,49 @@ export interface UsageDailyTable {
   tokens_out: ColumnType<string, number | undefined, number>;
 }
 
+export type KnowledgeKind = 'file' | 'crawl' | 'page' | 'feed';
+export type SourceStatus = 'queued' | 'processing' | 'ready' | 'failed';
+
+export interface KnowledgeSourcesTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  kind: KnowledgeKind;
+  parent_id: string | null;
+  status: Generated<SourceStatus>;
+  error: string | null;
+  filename: string | null;
+  url: string | null;
+  title: string | null;
+  mime: string | null;
+  bytes: ColumnType<string, number | undefined, number>;
+  content_hash: string | null;
+  chunks: Generated<number>;
+  rows: number | null;
+  options: ColumnType<Record<string, unknown>, string | undefined, string>;
+  refresh_minutes: number | null;
+  next_refresh_at: NullableTimestamp;
+  fetched_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface KnowledgeFilesTable {
+  source_id: string;
+  content: Buffer;
+}
+
+export interface KnowledgeChunksTable {
+  id: string;
+  source_id: string;
+  bot_id: string;
+  position: number;
+  heading: string | null;
+  content: string;
+  tokens: number;
+  row_hash: string | null;
+}
+
 export interface DB {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -227,6 +270,9 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   rate_limit_counters: RateLimitCountersTable;
   usage_daily: UsageDailyTable;
+  knowledge_sources: KnowledgeSourcesTable;
+  knowledge_files: KnowledgeFilesTable;
+  knowledge_chunks: KnowledgeChunksTable;
 }
 
 export type BotRow = Selectable<BotsTable>;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { PGlite } from '@electric-sql/pglite';
-import { wrapPglite, openDatabase } from '../../src/db/database.js';
+import { wrapPglite, openDatabase, pgliteOptions } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
 declare module 'vitest' {
@@ -21,7 +21,7 @@ const TEMPLATE_DIR = join(process.cwd(), '.test-template');
 async function buildPgliteTemplate(): Promise<string> {
   const file = join(TEMPLATE_DIR, `template-${process.pid}.tar.gz`);
   mkdirSync(TEMPLATE_DIR, { recursive: true });
-  const pglite = await PGlite.create();
+  const pglite = await PGlite.create(await pgliteOptions());
   const handle = await wrapPglite(pglite);
   await migrateToLatest(handle.db);
   await handle.db.destroy();

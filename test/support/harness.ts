@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { PGlite } from '@electric-sql/pglite';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/core/logger.js';
-import { openDatabase, wrapPglite, type DatabaseHandle } from '../../src/db/database.js';
+import { openDatabase, pgliteOptions, wrapPglite, type DatabaseHandle } from '../../src/db/database.js';
 import { startServer, type Server } from '../../src/main.js';
 import type { Role } from '../../src/jobs/queue.js';
 import type { AppDeps } from '../../src/core/context.js';
@@ -48,7 +48,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
   const pgUrl = inject('postgresUrl');
   if (pgUrl) return openDatabase({ databaseUrl: pgUrl, dataDir: tmpdir(), poolSize: 5 });
   const blob = new Blob([readFileSync(inject('pgliteTemplate'))]);
-  return wrapPglite(await PGlite.create({ loadDataDir: blob }));
+  return wrapPglite(await PGlite.create({ loadDataDir: blob, ...(await pgliteOptions()) }));
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {

@@ -40,7 +40,7 @@ export async function createAccount({ ctx, input }: { ctx: ServiceContext; input
  * whatever is not moved is deleted with the trial account (cascade), so a new table with an
  * `account_id` that a trial bot can fill belongs in this list.
  */
-const TRIAL_OWNED_TABLES = ['bots', 'api_keys', 'conversations', 'messages', 'retrained_responses', 'end_users', 'outbox_events', 'feedback', 'audit_logs', 'usage_daily'] as const;
+const TRIAL_OWNED_TABLES = ['bots', 'api_keys', 'conversations', 'messages', 'retrained_responses', 'end_users', 'outbox_events', 'feedback', 'audit_logs', 'usage_daily', 'knowledge_sources'] as const;
 
 /**
  * Moves the bot made by /create_bot_before_login, and its conversation key (so an embedded widget keeps
