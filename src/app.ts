@@ -16,6 +16,7 @@ import { docsRoutes } from './features/system/docs.js';
 import { systemRoutes } from './features/system/routes.js';
 import { userRoutes } from './features/users/routes.js';
 import { conversationRoutes } from './features/conversations/routes.js';
+import { knowledgeRoutes } from './features/knowledge/routes.js';
 import { chatCompletionRoutes } from './features/chat-completions/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(promptRoutes(deps));
   await app.register(userRoutes(deps));
   await app.register(conversationRoutes(deps));
+  await app.register(knowledgeRoutes(deps));
   await app.register(chatCompletionRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -63,6 +63,14 @@ export const ConfigSchema = z.object({
   EMAIL_FROM: z.string().min(3).default('sinth <no-reply@localhost>'),
 
   ALLOW_PRIVATE_URLS: bool(false),
+  /** Largest file /upload and /upload_bubble accept, in MB. */
+  KNOWLEDGE_MAX_FILE_MB: positiveInt(25),
+  /** Hard cap on max_pages of one crawl. */
+  CRAWL_MAX_PAGES: positiveInt(500),
+  /** Pause between two requests to the same site while crawling (politeness). */
+  CRAWL_DELAY_MS: z.coerce.number().int().min(0).default(500),
+  /** Time limit of one outbound fetch (file URLs, pages, feeds). */
+  FETCH_TIMEOUT_MS: positiveInt(15_000),
   RATE_LIMITS: bool(true),
   /** Requests a minute per API key, and per IP on endpoints that take no key. */
   RATE_LIMIT_PER_KEY: positiveInt(600),
@@ -74,6 +82,8 @@ export const ConfigSchema = z.object({
   SESSION_TTL_MINUTES: positiveInt(720),
   /** How long a stopping process waits for work under way (requests, replies being made) before it exits. */
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  /** The PostgreSQL schema of the job queue: servers sharing a database but not their jobs use different ones. */
+  JOBS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('pgboss'),
   /** How long a soft-deleted bot waits before its data is erased by the erase job. */
   BOT_ERASE_DELAY_MINUTES: z.coerce.number().int().min(0).default(0),
 });

@@ -47,7 +47,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
-    queue = new PgBossQueue(database.pool, role, log);
+    queue = new PgBossQueue(database.pool, role, log, config.JOBS_SCHEMA);
     const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config), moderation: createModeration(config) };
     await queue.start(allJobs(deps));
 

@@ -46,6 +46,17 @@ const botScoped: Record<string, (bot: string) => { query?: Record<string, string
   'POST /get_conversations': (bot) => ({ body: { bot_id: bot } }),
   'POST /import_conversation_history': (bot) => ({ body: { bot_id: bot, user_id: 'u1', messages: [{ role: 'user', content: 'hi', timestamp: '2024-01-01T00:00:00Z' }] } }),
   'POST /conversation_inference': (bot) => ({ body: { bot_id: bot, messages: [{ role: 'user', content: 'hi' }] } }),
+  'POST /upload_bubble': (bot) => ({ body: { bot_id: bot, url: 'https://example.com/a.pdf' } }),
+  'POST /scrape_website': (bot) => ({ body: { bot_id: bot, url: 'https://example.com/' } }),
+  'POST /add_feed': (bot) => ({ body: { bot_id: bot, url: 'https://example.com/feed.csv' } }),
+  'GET /get_filenames': (bot) => ({ query: { bot_id: bot } }),
+  'GET /get_pagenames': (bot) => ({ query: { bot_id: bot } }),
+  'GET /get_feeds': (bot) => ({ query: { bot_id: bot } }),
+  'POST /delete_file': (bot) => ({ body: { bot_id: bot, filename: 'a.pdf' } }),
+  'POST /delete_page': (bot) => ({ body: { bot_id: bot, url: 'https://example.com/' } }),
+  'POST /delete_feed': (bot) => ({ body: { bot_id: bot, feed_id: 'src_00000000000000000000000000' } }),
+  'POST /refresh_source': (bot) => ({ body: { bot_id: bot, source_id: 'src_00000000000000000000000000' } }),
+  'GET /search_knowledge': (bot) => ({ query: { bot_id: bot, query: 'hours' } }),
 };
 
 const takesBot = (op: any) =>

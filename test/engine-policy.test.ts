@@ -216,8 +216,8 @@ describe('usage counters', () => {
 });
 
 describe('running summary', () => {
-  // No worker runs in this server: the test runs the queued job itself, so no other test's worker (on a
-  // shared PostgreSQL database) takes it, and the fake model's answers arrive in a known order.
+  // No worker runs in this server: the test runs the queued job itself, so the fake model's answers
+  // arrive in a known order.
   let api: Harness;
   beforeAll(async () => {
     api = await startHarness(modelEnv(fake), { role: 'api' });
@@ -229,7 +229,7 @@ describe('running summary', () => {
     fake.next({ reply: 'Hi Sam.' });
     const first = await say('fan-1', 'hello, I am Sam');
     const conversationId = first.body.conversation_id as string;
-    const queued = () => sql<{ n: number }>`select count(*)::int as n from pgboss.job where name = ${SUMMARIZE_JOB} and data->>'conversation_id' = ${conversationId}`.execute(api.database.db);
+    const queued = () => sql<{ n: number }>`select count(*)::int as n from ${sql.table(`${api.config.JOBS_SCHEMA}.job`)} where name = ${SUMMARIZE_JOB} and data->>'conversation_id' = ${conversationId}`.execute(api.database.db);
     expect((await queued()).rows[0]!.n).toBe(0); // everything still fits
     // 40 long turns (about 4,000 tokens): more than the 3,000-token history budget.
     const filler = 'I went sailing on the lake again and the wind was perfect for a long afternoon run. '.repeat(6);

@@ -31,7 +31,7 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    const pool = withSessionSettings(new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 }));
     pool.on('error', (err) => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
       opts.onIdleError?.(err);
@@ -85,10 +85,21 @@ export async function pgliteOptions() {
   return { extensions: { pg_trgm } };
 }
 
+/**
+ * Settings every connection starts with. Trigram matching of short knowledge queries takes words that
+ * share 40 % of their trigrams (the default 60 % misses ordinary typos such as "lighthuose").
+ */
+function withSessionSettings(pool: pg.Pool): pg.Pool {
+  pool.on('connect', (client) => {
+    client.query('set pg_trgm.word_similarity_threshold = 0.4').catch(() => undefined);
+  });
+  return pool;
+}
+
 /** Wraps an already open PGlite instance (tests load one from a template) in the single pool. */
 export async function wrapPglite(pglite: import('@electric-sql/pglite').PGlite): Promise<DatabaseHandle> {
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
+  const pool = withSessionSettings(new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -14,12 +14,23 @@ import { isAgeConfirmation, moderate, refusalFor, type Refusal } from './policy.
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
 import { storeReply, type ReplyMeta, type TurnIds } from './reply-store.js';
 import { matchRetrained } from './retrained.js';
+import { retrievePassages, sourcesOf, type Passage } from '../features/knowledge/retrieval.js';
 import { chunkQueue, lockTurn, trackTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
 
 export type { TurnChunk } from './turn-queue.js';
 
 /** What the builtin mode says when no curated answer fits: it has no model and says so. */
 export const BUILTIN_REPLY = "[sinth builtin mode] I can only answer the questions my creator has prepared answers for, and I don't have one for that yet.";
+/** Knowledge passages' share of the prompt, in tokens. */
+export const KNOWLEDGE_TOKEN_BUDGET = 1500;
+
+/** Without a model: the best knowledge passage, quoted and labelled, or the fixed builtin answer. */
+function builtinReply(best: Passage | undefined): string {
+  if (!best) return BUILTIN_REPLY;
+  const text = best.content.length > 800 ? `${best.content.slice(0, best.content.lastIndexOf(' ', 800))}…` : best.content;
+  return `[sinth builtin mode] From ${best.title ?? best.filename ?? best.url ?? 'my notes'}: ${text}`;
+}
+
 /** The answer to an age confirmation when the greeting was already sent. */
 export const AGE_CONFIRMED_REPLY = 'Thank you for confirming. What would you like to talk about?';
 
@@ -59,6 +70,8 @@ interface Prepared {
   prompt: AssembledPrompt | null;
   /** Whether the running summary lags behind what the prompt had to leave out. */
   summaryDue: boolean;
+  /** Knowledge retrieved for the message (the builtin mode answers from the best one). */
+  passages?: Passage[];
 }
 
 /**
@@ -121,7 +134,9 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   const context = await loadTurnContext(trx, { botId: bot.id, conversationId: ids.conversationId, upTo: ids.userMessageId, after: conversation.summary_through });
   const curated = context.examples.length ? await matchRetrained(trx, bot.id, input.message) : null;
   if (curated) return answer(curated.response, 'retrained');
-  if (!ctx.llm) return { result: base, ids, needsModel: true, prompt: null, summaryDue: false };
+  const passages = context.has_knowledge ? await retrievePassages(trx, bot.id, input.message, { limit: 8, budget: KNOWLEDGE_TOKEN_BUDGET }) : [];
+  const withSources = { ...base, sources: sourcesOf(passages) };
+  if (!ctx.llm) return { result: withSources, ids, needsModel: true, prompt: null, summaryDue: false, passages };
   // Built from what is stored up to this message, so a later message cannot leak into this turn.
   const prompt = assemblePrompt({
     bot,
@@ -130,8 +145,9 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
     summary: conversation.summary,
     examples: context.examples,
     disclose: Boolean(policy.ai_disclosure) && (policy.ai_disclosure_channels as string[]).includes(input.channel),
+    passages,
   });
-  return { result: base, ids, needsModel: true, prompt, summaryDue: context.cut || prompt.folded.length > 0 };
+  return { result: withSources, ids, needsModel: true, prompt, summaryDue: context.cut || prompt.folded.length > 0, passages };
 }
 
 /** The user's message, the conversation's last activity and `message.received`, in one statement. */
@@ -196,8 +212,9 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
   const finish: Finish = async (text, meta, refusal) => {
     const reply = refusal ? refusal.reply : text;
     const source: ReplySource = refusal ? refusal.source : meta.source;
+    const sources = refusal ? [] : prepared.result.sources;
     try {
-      await storeReply(ctx.db, ctx, turnOf(input), ids, reply, { ...meta, source, flagged: Boolean(refusal) });
+      await storeReply(ctx.db, ctx, turnOf(input), ids, reply, { ...meta, source, flagged: Boolean(refusal), sources });
     } catch (err) {
       // The user was erased while the reply was being made: nothing is left to answer.
       if ((err as { code?: string }).code === '23503') throw notFound('conversation');
@@ -208,7 +225,7 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
     if (prepared.summaryDue && !refusal) {
       await ctx.jobs.send(SUMMARIZE_JOB, { conversation_id: ids.conversationId }, { singletonKey: ids.conversationId }).catch((err: unknown) => ctx.log.warn({ err }, 'could not queue a conversation summary'));
     }
-    return { ...prepared.result, reply, message_id: ids.replyId, source };
+    return { ...prepared.result, reply, message_id: ids.replyId, source, sources };
   };
 
   let done: Promise<TurnResult>;
@@ -246,8 +263,9 @@ async function answerWithModel(ctx: ServiceContext, input: TurnInput, policy: Po
     return turn;
   }
   if (!ctx.llm || !prepared.prompt) {
-    out.push({ type: 'delta', text: BUILTIN_REPLY });
-    return finish(BUILTIN_REPLY, { source: 'builtin', model: 'builtin' }, null);
+    const reply = builtinReply(prepared.passages?.[0]);
+    out.push({ type: 'delta', text: reply });
+    return finish(reply, { source: 'builtin', model: 'builtin' }, null);
   }
   if (!input.stream) return askModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);
   return runModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);

@@ -32,7 +32,8 @@ export async function loadHistory(q: Kysely<DB> | Transaction<DB>, conversationI
 }
 
 /**
- * What a turn's prompt is made from, in one round trip: the bot's most used curated answers, and the
+ * What a turn's prompt is made from, in one round trip: the bot's most used curated answers, whether
+ * it has any knowledge to search, and the
  * newest turns up to the message being answered (what the summary covers left out), oldest first, cut
  * in SQL to the ones that start within the token budget, so a turn reads about the same whatever the
  * length of the conversation. The one turn that crosses the budget comes too, and `cut` says whether
@@ -42,7 +43,7 @@ export async function loadHistory(q: Kysely<DB> | Transaction<DB>, conversationI
 export async function loadTurnContext(trx: Transaction<DB>, at: { botId: string; conversationId: string; upTo: string; after: string | null }) {
   const newest = historyQuery(trx, at.conversationId, at).orderBy('id', 'desc').limit(HISTORY_ROWS);
   const cost = sql`(coalesce(tokens, ceil(length(content) / 3.0)::int) + ${MESSAGE_OVERHEAD})`;
-  const { rows } = await sql<{ history: HistoryTurn[]; cut: boolean; examples: Array<{ question: string; response: string }> }>`
+  const { rows } = await sql<{ history: HistoryTurn[]; cut: boolean; examples: Array<{ question: string; response: string }>; has_knowledge: boolean }>`
     with newest as (${newest}),
     counted as (select newest.*, sum(${cost}) over (order by id desc) - ${cost} as before from newest)
     select
@@ -52,7 +53,8 @@ export async function loadTurnContext(trx: Transaction<DB>, at: { botId: string;
       exists (select 1 from counted where before >= ${HISTORY_TOKEN_BUDGET}) or (select count(*) from newest) = ${HISTORY_ROWS} as cut,
       (select coalesce(json_agg(e), '[]'::json) from (
         select question, response from retrained_responses where bot_id = ${at.botId} order by hits desc, id limit ${RETRAINED_EXAMPLES}
-      ) e) as examples`.execute(trx);
+      ) e) as examples,
+      exists (select 1 from knowledge_chunks where bot_id = ${at.botId}) as has_knowledge`.execute(trx);
   return rows[0]!;
 }
 

@@ -16,6 +16,8 @@ export interface PromptInput {
   examples: Array<{ question: string; response: string }>;
   /** The bot discloses that it is an AI on this channel. */
   disclose?: boolean;
+  /** Knowledge passages retrieved for the message, best first. */
+  passages?: Array<{ title: string | null; heading: string | null; content: string }>;
 }
 
 export interface AssembledPrompt {
@@ -47,6 +49,10 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
 
   if (input.examples.length) {
     sections.push(['Answers your creator wrote for common questions (use them when they fit):', ...input.examples.map((e) => `Q: ${e.question}\nA: ${e.response}`)].join('\n'));
+  }
+  if (input.passages?.length) {
+    const lines = input.passages.map((p, i) => `[${i + 1}] ${[p.title, p.heading].filter(Boolean).join(' — ') || 'untitled'}\n${p.content}`);
+    sections.push(['What you know from your knowledge base (use it when it answers the question; do not make up details it does not give):', ...lines].join('\n\n'));
   }
   if (input.summary) sections.push(`Earlier in this conversation (summary): ${input.summary}`);
 

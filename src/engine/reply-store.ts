@@ -17,6 +17,8 @@ export interface ReplyMeta {
   usage?: LlmUsage;
   latencyMs?: number;
   flagged?: boolean;
+  /** The knowledge sources the reply drew on. */
+  sources?: unknown[];
 }
 
 /**
@@ -39,7 +41,7 @@ export async function storeReply(
     with reply as (
       insert into messages (id, account_id, conversation_id, role, content, status, source, model, tokens_in, tokens_out, latency_ms, sources, tokens)
       values (${ids.replyId}, ${ctx.accountId}, ${ids.conversationId}, 'assistant', ${text}, ${meta.flagged ? 'flagged' : 'ok'}, ${meta.source},
-              ${meta.model ?? null}, ${meta.usage?.inputTokens ?? null}, ${meta.usage?.outputTokens ?? null}, ${meta.latencyMs ?? null}, '[]', ${countTokens(text)})
+              ${meta.model ?? null}, ${meta.usage?.inputTokens ?? null}, ${meta.usage?.outputTokens ?? null}, ${meta.latencyMs ?? null}, ${JSON.stringify(meta.sources ?? [])}, ${countTokens(text)})
       returning id
     ), answered as (
       update messages set status = 'ok' where id = ${ids.userMessageId} and status = 'pending'

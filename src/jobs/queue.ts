@@ -36,11 +36,13 @@ export class PgBossQueue implements JobQueue {
     pool: pg.Pool,
     private readonly role: Role,
     private readonly log: Logger,
+    schema = 'pgboss',
   ) {
     const runsJobs = role !== 'api';
     this.boss = new PgBoss({
       // pg-boss sends multi-statement SQL without parameters; pool.query uses the simple protocol for those.
       db: { executeSql: (text, values) => pool.query(text, values) },
+      schema,
       supervise: runsJobs,
       schedule: runsJobs,
       retryLimit: 5,

@@ -58,7 +58,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export const uniqueEmail = () => `user-${randomBytes(6).toString('hex')}@example.com`;
 
 export async function startHarness(env: Record<string, string> = {}, opts: { role?: Role } = {}): Promise<Harness> {
-  const config = testConfig(env);
+  // On the run's shared PostgreSQL database each server gets its own job queue, so no other test's
+  // worker (with other settings) takes its jobs.
+  const jobs: Record<string, string> = inject('postgresUrl') ? { JOBS_SCHEMA: `pgboss_${randomBytes(4).toString('hex')}` } : {};
+  const config = testConfig({ ...jobs, ...env });
   const database = await openTestDatabase();
   const server = await startServer(config, { database, listen: false, role: opts.role ?? 'all', log: createLogger('silent') });
   const app = server.app!;
