@@ -88,11 +88,20 @@ describe('upload, retrieval and the bot', () => {
     expect(res.body.sources).toEqual([{ source_id: up.body.source_id, kind: 'file', title: 'Port Velin', filename: 'velin.md', url: null }]);
     expect(fake.requests[0]!.messages[0].content).toContain(FACT);
 
+    // conversation_inference reads the same knowledge, unless told not to.
+    fake.next({ reply: 'Violet.' }, { reply: 'No idea.' });
+    const dry = await h.request('POST', '/conversation_inference', { key, body: { bot_id: botId, messages: [{ role: 'user', content: 'Who paints the lighthouse?' }], debug: true } });
+    expect(dry.body.sources).toEqual([{ source_id: up.body.source_id, kind: 'file', title: 'Port Velin', filename: 'velin.md', url: null }]);
+    expect(dry.body.prompt.messages[0].content).toContain(FACT);
+    const without = await h.request('POST', '/conversation_inference', { key, body: { bot_id: botId, messages: [{ role: 'user', content: 'Who paints the lighthouse?' }], use_knowledge: false, debug: true } });
+    expect(without.body.sources).toEqual([]);
+    expect(without.body.prompt.messages[0].content).not.toContain(FACT);
+
     expect((await h.request('POST', '/delete_file', { key, body: { bot_id: botId, filename: 'velin.md' } })).body).toEqual({ deleted: 1 });
     fake.next({ reply: 'I do not know.' });
     const after = await say('fan-1', 'Who paints the lighthouse?');
     expect(after.body.sources).toEqual([]);
-    expect(fake.requests[1]!.messages[0].content).not.toContain('painted violet');
+    expect(fake.requests.at(-1)!.messages[0].content).not.toContain('painted violet');
     expect((await h.request('GET', '/search_knowledge', { key, query: { bot_id: botId, query: 'lighthouse' } })).body.data).toEqual([]);
   });
 

@@ -25,7 +25,7 @@ export const BUILTIN_REPLY = "[sinth builtin mode] I can only answer the questio
 export const KNOWLEDGE_TOKEN_BUDGET = 1500;
 
 /** Without a model: the best knowledge passage, quoted and labelled, or the fixed builtin answer. */
-function builtinReply(best: Passage | undefined): string {
+export function builtinReply(best: Passage | undefined): string {
   if (!best) return BUILTIN_REPLY;
   const text = best.content.length > 800 ? `${best.content.slice(0, best.content.lastIndexOf(' ', 800))}…` : best.content;
   return `[sinth builtin mode] From ${best.title ?? best.filename ?? best.url ?? 'my notes'}: ${text}`;

@@ -1,6 +1,7 @@
 import type { ServiceContext } from '../../core/context.js';
 import { invalid } from '../../core/errors.js';
-import { BUILTIN_REPLY } from '../../engine/converse.js';
+import { builtinReply, KNOWLEDGE_TOKEN_BUDGET } from '../../engine/converse.js';
+import { retrievePassages, sourcesOf } from '../knowledge/retrieval.js';
 import { moderate, refusalFor } from '../../engine/policy.js';
 import { assemblePrompt } from '../../engine/prompt.js';
 import { matchRetrained, retrainedExamples } from '../../engine/retrained.js';
@@ -27,12 +28,14 @@ export async function conversationInference({ ctx, input }: { ctx: ServiceContex
     model: input.model ?? saved?.model ?? null,
   };
   const policy = effectivePolicy(saved?.policy ?? {});
+  const passages = saved && input.use_knowledge !== false ? await retrievePassages(ctx.db, saved.id, last.content, { limit: 8, budget: KNOWLEDGE_TOKEN_BUDGET }) : [];
   const prompt = assemblePrompt({
     bot,
     user: { name: null, attributes: {} },
     history: input.messages.map((m, i) => ({ id: String(i).padStart(4, '0'), role: m.role, content: m.content })),
     summary: null,
     examples: saved ? await retrainedExamples(ctx.db, saved.id) : [],
+    passages,
   });
   const temperature = input.temperature ?? prompt.temperature;
   const maxTokens = input.max_tokens ?? prompt.maxTokens;
@@ -41,7 +44,7 @@ export async function conversationInference({ ctx, input }: { ctx: ServiceContex
     source,
     model,
     usage,
-    sources: [],
+    sources: source === 'model' || source === 'builtin' ? sourcesOf(passages) : [],
     prompt: input.debug ? { messages: prompt.messages, temperature, max_tokens: maxTokens } : null,
   });
 
@@ -49,7 +52,7 @@ export async function conversationInference({ ctx, input }: { ctx: ServiceContex
   if (refused) return answer(refused.reply, refused.source);
   const curated = saved ? await matchRetrained(ctx.db, saved.id, last.content, false) : null;
   if (curated) return answer(curated.response, 'retrained');
-  if (!ctx.llm) return answer(BUILTIN_REPLY, 'builtin', 'builtin');
+  if (!ctx.llm) return answer(builtinReply(passages[0]), 'builtin', 'builtin');
 
   const out = await ctx.llm.generate({ model: bot.model, messages: prompt.messages, temperature, maxTokens });
   const usage = { input_tokens: out.usage.inputTokens, output_tokens: out.usage.outputTokens };

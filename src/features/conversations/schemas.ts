@@ -142,7 +142,7 @@ export const InferenceInput = z.strictObject({
   model: Model.optional(),
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().min(1).max(4000).optional(),
-  use_knowledge: z.boolean().optional().describe('Retrieve knowledge passages (default true)'),
+  use_knowledge: z.boolean().optional().describe('Retrieve the bot\'s knowledge passages for the last message (default true; needs bot_id)'),
   debug: z.boolean().optional().describe('Return the assembled prompt'),
 });
 export type InferenceInput = z.infer<typeof InferenceInput>;
