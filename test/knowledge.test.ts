@@ -105,12 +105,15 @@ describe('upload, retrieval and the bot', () => {
     expect((await h.request('GET', '/search_knowledge', { key, query: { bot_id: botId, query: 'lighthouse' } })).body.data).toEqual([]);
   });
 
-  it('finds a short misspelled query by trigram similarity', async () => {
+  it('matches other forms of a word (stemming), and a passage need not hold every word of the question', async () => {
     const { key, botId } = await botWithKey(h, { name: 'Guide' });
     const up = await upload(key, botId, { name: 'velin.txt', type: 'text/plain', content: Buffer.from(FACT) });
     await settled(key, botId, '/get_filenames', up.body.source_id);
-    const res = await h.request('GET', '/search_knowledge', { key, query: { bot_id: botId, query: 'lighthuose' } });
-    expect(res.body.data.map((p: any) => p.source_id)).toEqual([up.body.source_id]);
+    for (const query of ['lighthouses', 'which keepers paint towers violet at the harbour?']) {
+      const res = await h.request('GET', '/search_knowledge', { key, query: { bot_id: botId, query } });
+      expect(res.body.data.map((p: any) => p.source_id), query).toEqual([up.body.source_id]);
+    }
+    expect((await h.request('GET', '/search_knowledge', { key, query: { bot_id: botId, query: 'submarine' } })).body.data).toEqual([]);
   });
 
   it('detects the same content uploaded twice and does not index it again', async () => {

@@ -31,8 +31,7 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
-    // Sent in the startup packet: no extra round trip on each new connection.
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, options: startupOptions() });
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
     pool.on('error', (err) => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
       opts.onIdleError?.(err);
@@ -86,18 +85,9 @@ export async function pgliteOptions() {
   return { extensions: { pg_trgm } };
 }
 
-/**
- * Settings every session starts with. Trigram matching of short knowledge queries takes words that
- * share 40 % of their trigrams (the default 60 % misses ordinary typos such as "lighthuose").
- */
-const SESSION_SETTINGS: Record<string, string> = { 'pg_trgm.word_similarity_threshold': '0.4' };
-const startupOptions = () => Object.entries(SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
-
 /** Wraps an already open PGlite instance (tests load one from a template) in the single pool. */
 export async function wrapPglite(pglite: import('@electric-sql/pglite').PGlite): Promise<DatabaseHandle> {
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-  // PGlite has one session, whatever the pool does with its connection: set once, kept for its lifetime.
-  for (const [k, v] of Object.entries(SESSION_SETTINGS)) await pglite.exec(`set ${k} = '${v}'`);
   const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {

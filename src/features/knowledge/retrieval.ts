@@ -24,17 +24,10 @@ export interface SourceRef {
   url: string | null;
 }
 
-/** Reciprocal rank fusion's damping constant (the usual 60): ranks matter, raw scores of different scales do not. */
-const RRF_K = 60;
-/** Candidates each ranking contributes before fusion. */
-const CANDIDATES = 40;
-/** Up to this many words the query is also matched by trigram similarity, which forgives typos. */
-const TRIGRAM_MAX_WORDS = 4;
-
 /**
- * A bot's passages ranked for a query: PostgreSQL full-text search (any of the query's words, ranked
- * by ts_rank_cd) fused by reciprocal rank with trigram word similarity for short or misspelled
- * queries. `budget` keeps the best passages whose tokens fit it.
+ * A bot's passages ranked for a query by PostgreSQL full-text search: any of the query's words
+ * (stemmed, stop words dropped), ranked by ts_rank_cd. `budget` keeps the best passages whose tokens
+ * fit it.
  */
 export async function retrievePassages(
   q: Kysely<DB> | Transaction<DB>,
@@ -44,32 +37,17 @@ export async function retrievePassages(
 ): Promise<Passage[]> {
   const text = query.trim().slice(0, 1000);
   if (!text) return [];
-  const short = text.split(/\s+/).length <= TRIGRAM_MAX_WORDS;
   // Conversational questions: a passage need not contain every word, so the words are OR-ed.
   const tsq = sql`replace(websearch_to_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`;
   const { rows } = await sql<Passage>`
-    with q as (select ${tsq} as tsq),
-    fts as (
-      select c.id, row_number() over (order by ts_rank_cd(c.tsv, q.tsq) desc, c.id) as r
-      from knowledge_chunks c, q
-      where c.bot_id = ${botId} and c.tsv @@ q.tsq
-      order by r limit ${CANDIDATES}
-    ),
-    trgm as (
-      select c.id, row_number() over (order by word_similarity(${text}, c.content) desc, c.id) as r
-      from knowledge_chunks c
-      where ${short} and c.bot_id = ${botId} and ${text} <% c.content
-      order by r limit ${CANDIDATES}
-    ),
-    fused as (
-      select id, sum(1.0 / (${RRF_K} + r)) as score from (select * from fts union all select * from trgm) ranked group by id
-    )
-    select c.id as chunk_id, c.source_id, s.kind, coalesce(s.title, parent.title) as title, s.filename, s.url, c.heading, c.content, c.tokens, f.score::float as score
-    from fused f
-    join knowledge_chunks c on c.id = f.id
+    with q as (select ${tsq} as tsq)
+    select c.id as chunk_id, c.source_id, s.kind, coalesce(s.title, parent.title) as title, s.filename, s.url, c.heading, c.content, c.tokens,
+      ts_rank_cd(c.tsv, q.tsq)::float as score
+    from q, knowledge_chunks c
     join knowledge_sources s on s.id = c.source_id
     left join knowledge_sources parent on parent.id = s.parent_id
-    order by f.score desc, c.id
+    where c.bot_id = ${botId} and c.tsv @@ q.tsq
+    order by score desc, c.id
     limit ${opts.limit}`.execute(q);
   if (opts.budget === undefined) return rows;
   const kept: Passage[] = [];
