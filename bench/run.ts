@@ -1,6 +1,8 @@
 /** `npm run bench`: every benchmark, each reporting ratios against a baseline measured in the same run. */
 import { main as foundation } from './foundation.js';
 import { main as conversation } from './conversation.js';
+import { main as knowledge } from './knowledge.js';
 
 await foundation();
 await conversation();
+await knowledge();
