@@ -8,6 +8,8 @@ import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
 import { botWithKey, modelEnv } from './support/conversation.js';
 import { expectError, expectInvalid } from './support/assertions.js';
 import { startFakeSite } from './support/fake-site.js';
+import { sql } from 'kysely';
+import { PRUNE_TERMS_JOB, pruneTerms } from '../src/features/knowledge/terms.js';
 
 // The knowledge base end to end: uploads, URLs, feeds and crawls, ingested by the server's own worker,
 // searched, and read by the bot (the fake model's recorded request shows what reached the prompt).
@@ -114,6 +116,32 @@ describe('upload, retrieval and the bot', () => {
       expect(res.body.data.map((p: any) => p.source_id), query).toEqual([up.body.source_id]);
     }
     expect((await h.request('GET', '/search_knowledge', { key, query: { bot_id: botId, query: 'submarine' } })).body.data).toEqual([]);
+  });
+
+  it("corrects a misspelled word to one of the bot's own words, and forgets a deleted document's words", async () => {
+    const { key, botId } = await botWithKey(h, { name: 'Guide' });
+    const other = await botWithKey(h, { name: 'Sailor' });
+    const up = await upload(key, botId, { name: 'velin.txt', type: 'text/plain', content: Buffer.from(FACT) });
+    await settled(key, botId, '/get_filenames', up.body.source_id);
+    const sub = await upload(other.key, other.botId, { name: 'sub.txt', type: 'text/plain', content: Buffer.from('The yellow submarine docks at the pier.') });
+    await settled(other.key, other.botId, '/get_filenames', sub.body.source_id);
+    const search = async (k: string, bot: string, query: string) => (await h.request('GET', '/search_knowledge', { key: k, query: { bot_id: bot, query } })).body.data.map((p: any) => p.source_id);
+
+    for (const query of ['lighthuose', 'who is Ondar Salo?', 'vilet paint']) expect(await search(key, botId, query), query).toEqual([up.body.source_id]);
+    // Corrections come from the bot's own words only: another bot's document is never suggested.
+    expect(await search(key, botId, 'submarien')).toEqual([]);
+    expect(await search(other.key, other.botId, 'submarien')).toEqual([sub.body.source_id]);
+
+    const words = () => h.deps.db.selectFrom('knowledge_terms').select('term').where('bot_id', '=', botId).execute().then((rs) => rs.map((r) => r.term));
+    expect(await words()).toEqual(expect.arrayContaining(['lighthous', 'violet', 'ondra']));
+    await h.request('POST', '/delete_file', { key, body: { bot_id: botId, file_id: up.body.source_id } });
+    // The deletion asked for the bot's dictionary to be pruned (a job, a little later); pruning drops
+    // the words no remaining passage holds.
+    const jobs = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(`${h.deps.config.JOBS_SCHEMA}.job`)} where name = ${PRUNE_TERMS_JOB} and data->>'bot_id' = ${botId}`.execute(h.deps.db);
+    expect(jobs.rows[0]!.n).toBe(1);
+    expect(await pruneTerms(h.deps.db, botId)).toBeGreaterThan(0);
+    expect(await words()).toEqual([]);
+    expect(await search(other.key, other.botId, 'submarine')).toEqual([sub.body.source_id]);
   });
 
   it('detects the same content uploaded twice and does not index it again', async () => {

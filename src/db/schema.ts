@@ -254,6 +254,11 @@ export interface KnowledgeChunksTable {
   row_hash: string | null;
 }
 
+export interface KnowledgeTermsTable {
+  bot_id: string;
+  term: string;
+}
+
 export interface DB {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -273,6 +278,7 @@ export interface DB {
   knowledge_sources: KnowledgeSourcesTable;
   knowledge_files: KnowledgeFilesTable;
   knowledge_chunks: KnowledgeChunksTable;
+  knowledge_terms: KnowledgeTermsTable;
 }
 
 export type BotRow = Selectable<BotsTable>;

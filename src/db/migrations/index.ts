@@ -8,6 +8,7 @@ import * as m0006 from './0006-engine-policy.js';
 import * as m0007 from './0007-message-tokens.js';
 import * as m0008 from './0008-knowledge.js';
 import * as m0009 from './0009-drop-passage-trigrams.js';
+import * as m0010 from './0010-knowledge-terms.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-message-tokens': m0007,
   '0008-knowledge': m0008,
   '0009-drop-passage-trigrams': m0009,
+  '0010-knowledge-terms': m0010,
 };

@@ -4,6 +4,7 @@ import { chunkMarkdown } from './chunker.js';
 import { crawlSite } from './crawl/index.js';
 import type { SourceRow } from './ingest.js';
 import { replacePassages } from './passages-store.js';
+import { schedulePrune } from './terms.js';
 import { SourceError } from './source-error.js';
 
 interface CrawlOptions {
@@ -52,7 +53,7 @@ export async function ingestCrawl(deps: AppDeps, crawl: SourceRow): Promise<void
         const id = existing?.id ?? newId('src');
         if (existing) await trx.updateTable('knowledge_sources').set(fields).where('id', '=', id).execute();
         else await trx.insertInto('knowledge_sources').values({ id, account_id: crawl.account_id, bot_id: crawl.bot_id, kind: 'page', parent_id: crawl.id, url: page.canonicalUrl, ...fields }).execute();
-        await replacePassages(trx, { id, bot_id: crawl.bot_id }, passages);
+        if (await replacePassages(trx, { id, bot_id: crawl.bot_id }, passages)) await schedulePrune(deps.jobs, crawl.bot_id, trx);
       });
     },
   );
@@ -65,7 +66,8 @@ export async function ingestCrawl(deps: AppDeps, crawl: SourceRow): Promise<void
       const keep = [...summary.seen, ...summary.errors.map((e) => e.url)];
       let gone = trx.deleteFrom('knowledge_sources').where('parent_id', '=', crawl.id).where('kind', '=', 'page');
       if (keep.length) gone = gone.where('url', 'not in', keep);
-      await gone.execute();
+      const removed = await gone.executeTakeFirst();
+      if (Number(removed.numDeletedRows)) await schedulePrune(deps.jobs, crawl.bot_id, trx);
     }
     const pages = await trx.selectFrom('knowledge_sources').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.sum<string>('chunks').as('chunks')]).where('parent_id', '=', crawl.id).executeTakeFirstOrThrow();
     await trx.updateTable('knowledge_sources').set({ rows: Number(pages.n), chunks: Number(pages.chunks ?? 0), fetched_at: new Date() }).where('id', '=', crawl.id).execute();

@@ -5,6 +5,7 @@ import { fetchForKnowledge } from './fetching.js';
 import type { SourceRow } from './ingest.js';
 import { SourceError } from './source-error.js';
 import { insertPassages } from './passages-store.js';
+import { schedulePrune } from './terms.js';
 import { csvRows, jsonRows, rowToPassage } from './parsers/index.js';
 
 /** The feed's rows, from JSON (an array of objects) or CSV, whichever the body is. */
@@ -38,7 +39,10 @@ export async function ingestFeed(deps: AppDeps, feed: SourceRow): Promise<void> 
   await deps.db.transaction().execute(async (trx) => {
     const existing = new Set((await trx.selectFrom('knowledge_chunks').select('row_hash').where('source_id', '=', feed.id).execute()).map((r) => r.row_hash));
     const gone = [...existing].filter((h): h is string => h !== null && !texts.has(h));
-    if (gone.length) await trx.deleteFrom('knowledge_chunks').where('source_id', '=', feed.id).where('row_hash', 'in', gone).execute();
+    if (gone.length) {
+      await trx.deleteFrom('knowledge_chunks').where('source_id', '=', feed.id).where('row_hash', 'in', gone).execute();
+      await schedulePrune(deps.jobs, feed.bot_id, trx);
+    }
     const fresh = [...texts].filter(([hash]) => !existing.has(hash));
     await insertPassages(trx, feed, fresh.map(([hash, content], i) => ({ position: existing.size + i, heading: null, content, tokens: countTokens(content), rowHash: hash })));
     const now = new Date();

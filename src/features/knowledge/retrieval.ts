@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { MIN_TERM_LENGTH, quotedLexeme } from './terms.js';
 
 export interface Passage {
   chunk_id: string;
@@ -24,10 +25,22 @@ export interface SourceRef {
   url: string | null;
 }
 
+/** Candidates: passages holding every query word, and for each word some passages holding it. */
+const ALL_WORDS_CANDIDATES = 200;
+const ONE_WORD_CANDIDATES = { max: 100, min: 20, total: 800 };
+/** Words read from a query: a long message is cut here. */
+const MAX_QUERY_WORDS = 32;
+
 /**
- * A bot's passages ranked for a query by PostgreSQL full-text search: any of the query's words
- * (stemmed, stop words dropped), ranked by ts_rank_cd. `budget` keeps the best passages whose tokens
- * fit it.
+ * A bot's passages ranked for a query by PostgreSQL full-text search:
+ * 1. the query's words are stemmed (to_tsvector, stop words dropped); a word of 4 letters or more
+ *    that none of the bot's passages holds is replaced by the closest word they do hold (trigram
+ *    similarity over the bot's dictionary, see terms.ts), so "restaurnat" finds "restaurant";
+ * 2. candidates are the passages holding all the words (up to 200) and, for each word, up to 100
+ *    passages holding it: a rare word brings every passage it is in, a common one a sample, so
+ *    ranking reads about a thousand passages at most, however large the knowledge base;
+ * 3. candidates are ranked by ts_rank_cd against any of the words.
+ * `budget` keeps the best passages whose tokens fit it.
  */
 export async function retrievePassages(
   q: Kysely<DB> | Transaction<DB>,
@@ -37,18 +50,44 @@ export async function retrievePassages(
 ): Promise<Passage[]> {
   const text = query.trim().slice(0, 1000);
   if (!text) return [];
-  // Conversational questions: a passage need not contain every word, so the words are OR-ed.
-  const tsq = sql`replace(websearch_to_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`;
+  const words = Math.min(MAX_QUERY_WORDS, text.split(/\s+/).length);
+  const perWord = Math.max(ONE_WORD_CANDIDATES.min, Math.min(ONE_WORD_CANDIDATES.max, Math.floor(ONE_WORD_CANDIDATES.total / words)));
+  const term = quotedLexeme(sql.ref('t.term'));
   const { rows } = await sql<Passage>`
-    with q as (select ${tsq} as tsq)
-    select c.id as chunk_id, c.source_id, s.kind, coalesce(s.title, parent.title) as title, s.filename, s.url, c.heading, c.content, c.tokens,
-      ts_rank_cd(c.tsv, q.tsq)::float as score
-    from q, knowledge_chunks c
-    join knowledge_sources s on s.id = c.source_id
+    with words as (
+      select w.lexeme as word from unnest(to_tsvector('english', ${text})) w limit ${MAX_QUERY_WORDS}
+    ),
+    terms as (
+      select coalesce(
+        (select k.term from knowledge_terms k where k.bot_id = ${botId} and k.term = w.word),
+        (select k.term from knowledge_terms k
+          where length(w.word) >= ${MIN_TERM_LENGTH} and k.bot_id = ${botId} and k.term % w.word
+          order by similarity(k.term, w.word) desc, k.term limit 1),
+        w.word) as term
+      from words w
+    ),
+    q as (
+      select string_agg(${term}, ' & ')::tsquery as all_words, string_agg(${term}, ' | ')::tsquery as any_word from terms t
+    ),
+    candidates as (
+      (select c.id from q, knowledge_chunks c where c.bot_id = ${botId} and c.tsv @@ q.all_words limit ${ALL_WORDS_CANDIDATES})
+      union
+      select x.id from terms t cross join lateral (
+        select c.id from knowledge_chunks c where c.bot_id = ${botId} and c.tsv @@ (${term})::tsquery limit ${perWord}
+      ) x
+    ),
+    ranked as (
+      select c.id, c.source_id, c.heading, c.content, c.tokens, ts_rank_cd(c.tsv, q.any_word)::float as score
+      from q, candidates
+      join knowledge_chunks c on c.id = candidates.id
+      order by score desc, c.id
+      limit ${opts.limit}
+    )
+    select r.id as chunk_id, r.source_id, s.kind, coalesce(s.title, parent.title) as title, s.filename, s.url, r.heading, r.content, r.tokens, r.score
+    from ranked r
+    join knowledge_sources s on s.id = r.source_id
     left join knowledge_sources parent on parent.id = s.parent_id
-    where c.bot_id = ${botId} and c.tsv @@ q.tsq
-    order by score desc, c.id
-    limit ${opts.limit}`.execute(q);
+    order by r.score desc, r.id`.execute(q);
   if (opts.budget === undefined) return rows;
   const kept: Passage[] = [];
   let used = 0;

@@ -10,6 +10,7 @@ import { loadBot } from '../bots/bot-access.js';
 import { INGEST_JOB } from './ingest.js';
 import type { ScrapeInput } from './schemas.js';
 import { detectType } from './parsers/detect.js';
+import { schedulePrune } from './terms.js';
 
 const DEFAULT_MAX_PAGES = 50;
 const DEFAULT_MAX_DEPTH = 3;
@@ -135,6 +136,7 @@ async function deleteSources(ctx: ServiceContext, botId: string, kinds: Knowledg
     else q = q.where('url', '=', match.url!);
     const gone = await q.returning(['id', 'kind']).execute();
     if (!gone.length) throw notFound(kinds[0] === 'file' ? 'file' : kinds[0] === 'feed' ? 'feed' : 'page', param);
+    await schedulePrune(ctx.jobs, bot.id, trx);
     for (const g of gone) await writeAudit(trx, ctx, { action: `knowledge.${g.kind}_deleted`, objectType: 'source', objectId: g.id, details: { bot_id: bot.id } });
     return { deleted: gone.length };
   });
