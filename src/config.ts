@@ -32,7 +32,17 @@ export const ConfigSchema = z.object({
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_MODEL: z.string().min(1).optional(),
   LLM_TIMEOUT_MS: positiveInt(30_000),
+  /** Turns on hybrid knowledge retrieval (full-text fused with vector search) where pgvector exists. */
   EMBEDDING_MODEL: z.string().min(1).optional(),
+  /**
+   * An OpenAI-compatible /v1/embeddings server other than the LLM's. Unset: LLM_BASE_URL. Its key is
+   * EMBEDDING_API_KEY only, so the LLM's key is never sent to a server it was not meant for.
+   */
+  EMBEDDING_BASE_URL: optionalUrl,
+  /** Unset: LLM_API_KEY when the embeddings server is the LLM's. */
+  EMBEDDING_API_KEY: z.string().min(1).optional(),
+  /** Time limit of embedding a user's question; past it the reply uses full-text retrieval alone. */
+  EMBEDDING_QUERY_TIMEOUT_MS: positiveInt(2_000),
   /** A second model tried once when the first fails (not on timeouts of a stream already under way). */
   LLM_FALLBACK_MODEL: z.string().min(1).optional(),
   /** An OpenAI-compatible /v1/moderations server, consulted on user messages and model replies when set. */

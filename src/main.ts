@@ -11,6 +11,7 @@ import { allJobs } from './jobs/registry.js';
 import { drainTurns } from './engine/turn-queue.js';
 import { createLlm } from './providers/llm/index.js';
 import { createModeration } from './providers/moderation/index.js';
+import { startRetrieval } from './features/knowledge/retrieval-mode.js';
 
 export interface Server {
   app: FastifyInstance | null;
@@ -40,6 +41,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       databaseUrl: config.DATABASE_URL,
       dataDir: config.DATA_DIR,
       poolSize: config.DATABASE_POOL_SIZE,
+      vector: config.EMBEDDING_MODEL !== undefined,
       onIdleError: (err) => log.warn({ err }, 'database connection lost'),
     }));
   let queue: PgBossQueue | null = null;
@@ -47,8 +49,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+    // After the migrations: the vector table references knowledge_chunks.
+    const { retrieval, embeddings } = await startRetrieval(config, database.db, log);
     queue = new PgBossQueue(database.pool, role, log, config.JOBS_SCHEMA);
-    const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config), moderation: createModeration(config) };
+    const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config), moderation: createModeration(config), retrieval, embeddings };
     await queue.start(allJobs(deps));
 
     let url: string | null = null;
@@ -60,7 +64,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await app.ready();
       }
     }
-    log.info({ role, database: database.kind, url }, 'sinth started');
+    log.info({ role, database: database.kind, retrieval: retrieval.mode, url }, 'sinth started');
     let closing: Promise<void> | null = null;
     const started = { app, queue };
     const close = () =>

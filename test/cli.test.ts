@@ -64,7 +64,7 @@ describe('sinth command', () => {
           .finally(kill);
       }
     });
-    expect(ready).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+    expect(ready).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok', retrieval: 'full-text (EMBEDDING_MODEL not set)' } });
     expect(res.code).toBe(0);
   }, 90_000);
 });

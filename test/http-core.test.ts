@@ -65,7 +65,7 @@ describe('health', () => {
     expect((await h.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
     const ready = await h.request('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ database: 'ok', migrations: 'ok' });
+    expect(ready.body.checks).toEqual({ database: 'ok', migrations: 'ok', retrieval: 'full-text (EMBEDDING_MODEL not set)' });
   });
 });
 

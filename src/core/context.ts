@@ -4,6 +4,8 @@ import type { Database } from '../db/database.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { LlmPort } from '../providers/llm/port.js';
 import type { ModerationPort } from '../providers/moderation/port.js';
+import type { EmbeddingsPort } from '../providers/embeddings/port.js';
+import type { RetrievalMode } from '../features/knowledge/retrieval-mode.js';
 
 /** What the process provides to every service call: built once at start. */
 export interface AppDeps {
@@ -15,6 +17,10 @@ export interface AppDeps {
   llm: LlmPort | null;
   /** The optional moderation provider. */
   moderation: ModerationPort | null;
+  /** Knowledge search: hybrid (full-text and vectors) or full-text only, and why; decided at start. */
+  retrieval: RetrievalMode;
+  /** Set exactly when `retrieval` is hybrid: EMBEDDING_MODEL is set and pgvector is usable. */
+  embeddings: EmbeddingsPort | null;
 }
 
 export type ActorType = 'key' | 'session' | 'anonymous' | 'system';

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
+import type { Extensions } from '@electric-sql/pglite';
 import type { DB } from './schema.js';
 
 export type Database = Kysely<DB>;
@@ -21,6 +22,8 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
   poolSize?: number;
+  /** PGlite: load pgvector too (it lengthens every start, so only when embeddings are configured). */
+  vector?: boolean;
   onIdleError?: (err: Error) => void;
 }
 
@@ -44,7 +47,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
   const release = lockDataDir(opts.dataDir);
   try {
     const { PGlite } = await import('@electric-sql/pglite');
-    const handle = await wrapPglite(await PGlite.create(dir, await pgliteOptions()));
+    const handle = await wrapPglite(await PGlite.create(dir, await pgliteOptions({ vector: opts.vector })));
     return { ...handle, close: () => handle.close().finally(release) };
   } catch (err) {
     release();
@@ -79,10 +82,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** PGlite's options: the extensions the migrations use (pg_trgm for knowledge search), loaded with it. */
-export async function pgliteOptions() {
+/**
+ * PGlite's options: the extensions the migrations use (pg_trgm for knowledge search), loaded with it,
+ * and pgvector when asked (it is then enabled at start, see features/knowledge/embeddings-store.ts).
+ */
+export async function pgliteOptions(opts: { vector?: boolean | undefined } = {}): Promise<{ extensions: Extensions }> {
   const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
-  return { extensions: { pg_trgm } };
+  if (!opts.vector) return { extensions: { pg_trgm } };
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  return { extensions: { pg_trgm, vector } };
 }
 
 /** Wraps an already open PGlite instance (tests load one from a template) in the single pool. */

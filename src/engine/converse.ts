@@ -14,7 +14,7 @@ import { isAgeConfirmation, moderate, refusalFor, type Refusal } from './policy.
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
 import { storeReply, type ReplyMeta, type TurnIds } from './reply-store.js';
 import { matchRetrained } from './retrained.js';
-import { retrievePassages, sourcesOf, type Passage } from '../features/knowledge/retrieval.js';
+import { queryVector, retrievePassages, sourcesOf, type Passage, type QueryVector } from '../features/knowledge/retrieval.js';
 import { chunkQueue, lockTurn, trackTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
 
 export type { TurnChunk } from './turn-queue.js';
@@ -81,7 +81,7 @@ interface Prepared {
  * and blocked topics, then curated answers. Messages of one conversation are serialised by an advisory
  * lock, so two at the same moment are both stored, in order.
  */
-async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy): Promise<Prepared> {
+async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, vector: QueryVector | null): Promise<Prepared> {
   const { bot } = input;
   await lockConversation(trx, bot.id, input.userId, input.channel);
   const now = new Date();
@@ -134,7 +134,7 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   const context = await loadTurnContext(trx, { botId: bot.id, conversationId: ids.conversationId, upTo: ids.userMessageId, after: conversation.summary_through });
   const curated = context.examples.length ? await matchRetrained(trx, bot.id, input.message) : null;
   if (curated) return answer(curated.response, 'retrained');
-  const passages = context.has_knowledge ? await retrievePassages(trx, bot.id, input.message, { limit: 8, budget: KNOWLEDGE_TOKEN_BUDGET }) : [];
+  const passages = context.has_knowledge ? await retrievePassages(trx, bot.id, input.message, { limit: 8, budget: KNOWLEDGE_TOKEN_BUDGET, vector }) : [];
   const withSources = { ...base, sources: sourcesOf(passages) };
   if (!ctx.llm) return { result: withSources, ids, needsModel: true, prompt: null, summaryDue: false, passages };
   // Built from what is stored up to this message, so a later message cannot leak into this turn.
@@ -202,7 +202,8 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
   const release = await lockTurn(`${input.bot.id}:${input.userId}:${input.channel}`);
   let prepared: Prepared;
   try {
-    prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input, policy));
+    const vector = await queryVector(ctx, input.bot.id, input.message);
+    prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input, policy, vector));
   } catch (err) {
     release();
     throw err;

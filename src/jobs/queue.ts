@@ -9,6 +9,8 @@ export interface JobDefinition<T extends object = object> {
   /** Cron (UTC) for jobs the cluster runs on a schedule; pg-boss makes each tick run once across processes. */
   cron?: string;
   retryLimit?: number;
+  /** Jobs of this kind one process runs at once (1 by default). */
+  concurrency?: number;
   handle(data: T): Promise<void>;
 }
 
@@ -57,9 +59,12 @@ export class PgBossQueue implements JobQueue {
     for (const def of definitions) await this.ensureQueue(def);
     if (this.role === 'api') return;
     for (const def of definitions) {
-      await this.boss.work<object>(def.name, async (jobs) => {
-        for (const job of jobs) await def.handle(job.data);
-      });
+      // pg-boss runs one job at a time per worker: more workers on the queue run more at once.
+      for (let i = 0; i < (def.concurrency ?? 1); i++) {
+        await this.boss.work<object>(def.name, async (jobs) => {
+          for (const job of jobs) await def.handle(job.data);
+        });
+      }
       if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
     }
   }

@@ -22,6 +22,12 @@ export interface FakeOpenAi {
   flag(needle: string, categories: string[]): void;
   /** /v1/moderations answers this status until reset (e.g. 500). */
   failModeration(status: number | null): void;
+  /** Requests to /v1/embeddings, in order (the Authorization header too, to see which key was sent). */
+  embedded: Array<{ model: string; input: string[]; authorization: string | undefined }>;
+  /** /v1/embeddings answers this status until reset (e.g. 500). */
+  failEmbeddings(status: number | null): void;
+  /** /v1/embeddings waits this long before answering, until reset. */
+  delayEmbeddings(ms: number): void;
   /** Forget recorded requests and queued behaviours. */
   reset(): void;
   close(): Promise<void>;
@@ -40,18 +46,46 @@ const readJson = (req: IncomingMessage) =>
     });
   });
 
+/** Dimensions of the fake's embeddings. */
+export const FAKE_EMBEDDING_DIMS = 512;
+
+/** Words the fake embeds as one (what a real model knows and full-text search does not). */
+const SYNONYMS: Record<string, string> = { beacon: 'lighthouse', vessel: 'ferries', boat: 'ferries' };
+
+/**
+ * The fake's embedding of a text: its words (synonyms as one) hashed into 512 dimensions (FNV-1a),
+ * normalised. Texts that share words are near in cosine distance, texts that share none are
+ * orthogonal: enough for a test to know which passage must come first.
+ */
+export function fakeEmbedding(text: string): number[] {
+  const v = new Array<number>(FAKE_EMBEDDING_DIMS).fill(0);
+  for (const said of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const word = SYNONYMS[said] ?? said;
+    let h = 0x811c9dc5;
+    for (const ch of word) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193) >>> 0;
+    v[h % FAKE_EMBEDDING_DIMS]! += 1;
+  }
+  const norm = Math.hypot(...v);
+  return norm ? v.map((x) => x / norm) : v.map((_, i) => (i === 0 ? 1 : 0));
+}
+
 /**
  * A real HTTP server speaking OpenAI's /v1/chat/completions, with and without `stream: true` (SSE
- * chunks, a usage chunk, `data: [DONE]`). It refuses a wrong Bearer key like the real one does.
+ * chunks, a usage chunk, `data: [DONE]`), /v1/moderations and /v1/embeddings (only `embeddingModel`
+ * exists there). It refuses a wrong Bearer key like the real one does.
  */
-export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpenAi> {
+export async function startFakeOpenAi(apiKey = 'test-llm-key', opts: { embeddingModel?: string } = {}): Promise<FakeOpenAi> {
+  const embeddingModel = opts.embeddingModel ?? 'embed-1';
+  const embedded: FakeOpenAi['embedded'] = [];
+  let embeddingStatus: number | null = null;
+  let embeddingDelayMs = 0;
   const requests: Array<Record<string, any>> = [];
   const queue: FakeBehaviour[] = [];
   const moderated: string[] = [];
   const flags: Array<{ needle: string; categories: string[] }> = [];
   let moderationStatus: number | null = null;
   const server: Server = createServer(async (req, res) => {
-    if (req.method !== 'POST' || (req.url !== '/v1/chat/completions' && req.url !== '/v1/moderations')) {
+    if (req.method !== 'POST' || !['/v1/chat/completions', '/v1/moderations', '/v1/embeddings'].includes(req.url ?? '')) {
       res.writeHead(404).end();
       return;
     }
@@ -60,6 +94,25 @@ export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpen
       return;
     }
     const body = await readJson(req);
+    if (req.url === '/v1/embeddings') {
+      const input: string[] = Array.isArray(body.input) ? body.input.map(String) : [String(body.input)];
+      embedded.push({ model: String(body.model), input, authorization: req.headers.authorization });
+      if (embeddingDelayMs) await new Promise((r) => setTimeout(r, embeddingDelayMs));
+      if (body.model !== embeddingModel) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `The model \`${body.model}\` does not exist`, type: 'invalid_request_error', code: 'model_not_found' } }));
+        return;
+      }
+      if (embeddingStatus) {
+        res.writeHead(embeddingStatus, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'fake failure', type: 'server_error' } }));
+        return;
+      }
+      // OpenAI's shape; base64 is little-endian float32, what the official client asks for by default.
+      const encode = (v: number[]) => (body.encoding_format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v);
+      const data = input.map((text, index) => ({ object: 'embedding', index, embedding: encode(fakeEmbedding(text)) }));
+      const tokens = input.reduce((n, t) => n + t.split(/\s+/).length, 0);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+      return;
+    }
     if (req.url === '/v1/moderations') {
       // OpenAI's moderation shape: every category present, true or false.
       const input = String(body.input);
@@ -112,7 +165,13 @@ export async function startFakeOpenAi(apiKey = 'test-llm-key'): Promise<FakeOpen
     moderated,
     flag: (needle, categories) => flags.push({ needle, categories }),
     failModeration: (status) => (moderationStatus = status),
+    embedded,
+    failEmbeddings: (status) => (embeddingStatus = status),
+    delayEmbeddings: (ms) => (embeddingDelayMs = ms),
     reset: () => {
+      embedded.length = 0;
+      embeddingStatus = null;
+      embeddingDelayMs = 0;
       requests.length = 0;
       queue.length = 0;
       moderated.length = 0;

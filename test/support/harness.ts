@@ -43,12 +43,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Opens this file's database: its own PGlite loaded from the run's template, or the run's PostgreSQL database. */
-export async function openTestDatabase(): Promise<DatabaseHandle> {
+/**
+ * Opens this file's database: its own PGlite loaded from the run's template, or the run's PostgreSQL
+ * database. `vector` loads pgvector into PGlite (PostgreSQL has it or not, whatever is asked).
+ */
+export async function openTestDatabase(opts: { vector?: boolean } = {}): Promise<DatabaseHandle> {
   const pgUrl = inject('postgresUrl');
   if (pgUrl) return openDatabase({ databaseUrl: pgUrl, dataDir: tmpdir(), poolSize: 5 });
   const blob = new Blob([readFileSync(inject('pgliteTemplate'))]);
-  return wrapPglite(await PGlite.create({ loadDataDir: blob, ...(await pgliteOptions()) }));
+  return wrapPglite(await PGlite.create({ loadDataDir: blob, ...(await pgliteOptions({ vector: opts.vector })) }));
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -57,12 +60,13 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 export const uniqueEmail = () => `user-${randomBytes(6).toString('hex')}@example.com`;
 
-export async function startHarness(env: Record<string, string> = {}, opts: { role?: Role } = {}): Promise<Harness> {
+/** `vector`: load pgvector into PGlite; by default exactly when EMBEDDING_MODEL is set, as the server does. */
+export async function startHarness(env: Record<string, string> = {}, opts: { role?: Role; vector?: boolean } = {}): Promise<Harness> {
   // On the run's shared PostgreSQL database each server gets its own job queue, so no other test's
   // worker (with other settings) takes its jobs.
   const jobs: Record<string, string> = inject('postgresUrl') ? { JOBS_SCHEMA: `pgboss_${randomBytes(4).toString('hex')}` } : {};
   const config = testConfig({ ...jobs, ...env });
-  const database = await openTestDatabase();
+  const database = await openTestDatabase({ vector: opts.vector ?? env.EMBEDDING_MODEL !== undefined });
   const server = await startServer(config, { database, listen: false, role: opts.role ?? 'all', log: createLogger('silent') });
   const app = server.app!;
 

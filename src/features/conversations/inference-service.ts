@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../core/context.js';
 import { invalid } from '../../core/errors.js';
 import { builtinReply, KNOWLEDGE_TOKEN_BUDGET } from '../../engine/converse.js';
-import { retrievePassages, sourcesOf } from '../knowledge/retrieval.js';
+import { queryVector, retrievePassages, sourcesOf } from '../knowledge/retrieval.js';
 import { moderate, refusalFor } from '../../engine/policy.js';
 import { assemblePrompt } from '../../engine/prompt.js';
 import { matchRetrained, retrainedExamples } from '../../engine/retrained.js';
@@ -28,7 +28,9 @@ export async function conversationInference({ ctx, input }: { ctx: ServiceContex
     model: input.model ?? saved?.model ?? null,
   };
   const policy = effectivePolicy(saved?.policy ?? {});
-  const passages = saved && input.use_knowledge !== false ? await retrievePassages(ctx.db, saved.id, last.content, { limit: 8, budget: KNOWLEDGE_TOKEN_BUDGET }) : [];
+  const passages = saved && input.use_knowledge !== false
+    ? await retrievePassages(ctx.db, saved.id, last.content, { limit: 8, budget: KNOWLEDGE_TOKEN_BUDGET, vector: await queryVector(ctx, saved.id, last.content) })
+    : [];
   const prompt = assemblePrompt({
     bot,
     user: { name: null, attributes: {} },

@@ -7,15 +7,19 @@ import type { JobDefinition } from '../../jobs/queue.js';
 import type { Selectable } from 'kysely';
 import type { KnowledgeSourcesTable } from '../../db/schema.js';
 import { chunkMarkdown } from './chunker.js';
+import { EMBED_JOB, embedSource, queueEmbedding } from './embed-passages.js';
 import { ingestCrawl } from './ingest-crawl.js';
 import { ingestFeed } from './ingest-feed.js';
 import { replacePassages } from './passages-store.js';
+import { schedulePrune } from './terms.js';
 import { parseFile } from './parsers/index.js';
 import { fetchForKnowledge } from './fetching.js';
 import { SourceError } from './source-error.js';
 
 export const INGEST_JOB = 'knowledge.ingest';
 export const FEED_SWEEP_JOB = 'knowledge.feed-sweep';
+/** Sources one process ingests at once (the benchmark measures ingestion at this concurrency). */
+export const INGEST_CONCURRENCY = 2;
 
 export type SourceRow = Selectable<KnowledgeSourcesTable>;
 
@@ -54,6 +58,7 @@ async function finish(deps: AppDeps, source: SourceRow, status: 'ready' | 'faile
     const retry = source.kind === 'feed' && status === 'failed' ? { next_refresh_at: new Date(now.getTime() + (source.refresh_minutes ?? 60) * 60_000) } : {};
     const row = await trx.updateTable('knowledge_sources').set({ status, error, updated_at: now, ...retry }).where('id', '=', source.id).returning(['id']).executeTakeFirst();
     if (!row) return; // deleted meanwhile
+    if (status === 'ready') await queueEmbedding(deps, trx, source.id);
     await emitEvent(trx, systemContext(deps, source.account_id), status === 'ready' ? 'source.ready' : 'source.failed', { bot_id: source.bot_id, source_id: source.id, kind: source.kind, ...(error ? { error } : {}) });
   });
 }
@@ -80,7 +85,7 @@ async function ingestFile(deps: AppDeps, source: SourceRow): Promise<void> {
   const passages = chunkMarkdown(parsed.markdown);
   if (!passages.length) throw new SourceError('No text was found in the file.');
   await deps.db.transaction().execute(async (trx) => {
-    await replacePassages(trx, source, passages);
+    if (await replacePassages(trx, source, passages)) await schedulePrune(deps.jobs, source.bot_id, trx);
     await trx.updateTable('knowledge_sources').set({ chunks: passages.length, title: parsed.title, fetched_at: source.url ? new Date() : null }).where('id', '=', source.id).execute();
   });
 }
@@ -101,7 +106,9 @@ export async function queueDueFeeds(deps: AppDeps): Promise<number> {
 
 export function knowledgeJobs(deps: AppDeps): JobDefinition[] {
   return [
-    { name: INGEST_JOB, retryLimit: 2, handle: async (data) => ingestSource(deps, (data as { source_id: string }).source_id) },
+    // Two sources at once: one is parsed and cut here while PostgreSQL indexes the other.
+    { name: INGEST_JOB, retryLimit: 2, concurrency: INGEST_CONCURRENCY, handle: async (data) => ingestSource(deps, (data as { source_id: string }).source_id) },
     { name: FEED_SWEEP_JOB, cron: '* * * * *', handle: async () => void (await queueDueFeeds(deps)) },
+    { name: EMBED_JOB, retryLimit: 3, handle: async (data) => void (await embedSource(deps, (data as { source_id: string }).source_id)) },
   ];
 }

@@ -5,11 +5,9 @@ import type { AppDeps } from '../../core/context.js';
 import { DomainError, invalid } from '../../core/errors.js';
 import { ctxOf } from '../../core/http/auth-hooks.js';
 import { describe, page } from '../../core/http/schema.js';
-import { loadBot } from '../bots/bot-access.js';
 import { BotId } from '../bots/schemas.js';
-import { retrievePassages } from './retrieval.js';
 import * as S from './schemas.js';
-import { addFeed, deleteFeed, deleteFile, deletePage, listFeeds, listFiles, listPages, refreshSource, scrapeWebsite, uploadFile, uploadFromUrl } from './sources-service.js';
+import { addFeed, deleteFeed, deleteFile, deletePage, listFeeds, listFiles, listPages, refreshSource, scrapeWebsite, searchKnowledge, uploadFile, uploadFromUrl } from './sources-service.js';
 
 const tag = 'Training';
 
@@ -123,11 +121,7 @@ export function knowledgeRoutes(deps: AppDeps) {
     app.get('/search_knowledge', {
       config: { auth: 'admin' },
       schema: { ...describe({ tag, auth: 'admin', summary: 'What the bot would read for a query: ranked passages with scores', ok: S.SearchResult }), querystring: S.SearchQuery },
-    }, async (req) => {
-      const ctx = ctxOf(req);
-      const bot = await loadBot(ctx, req.query.bot_id, { param: 'bot_id' });
-      return { data: await retrievePassages(ctx.db, bot.id, req.query.query, { limit: req.query.limit ?? 10 }) };
-    });
+    }, (req) => searchKnowledge({ ctx: ctxOf(req), input: req.query }));
   };
 }
 

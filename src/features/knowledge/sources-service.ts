@@ -10,6 +10,7 @@ import { loadBot } from '../bots/bot-access.js';
 import { INGEST_JOB } from './ingest.js';
 import type { ScrapeInput } from './schemas.js';
 import { detectType } from './parsers/detect.js';
+import { queryVector, retrievePassages } from './retrieval.js';
 import { schedulePrune } from './terms.js';
 
 const DEFAULT_MAX_PAGES = 50;
@@ -168,6 +169,13 @@ export async function refreshSource({ ctx, input }: { ctx: ServiceContext; input
     await ctx.jobs.send(INGEST_JOB, { source_id: target }, { trx, singletonKey: target });
     return { source_id: target, status: 'queued' as const };
   });
+}
+
+/** What the bot would read for a query: its passages ranked as a conversation turn ranks them. */
+export async function searchKnowledge({ ctx, input }: { ctx: ServiceContext; input: { bot_id: string; query: string; limit?: number | undefined } }) {
+  const bot = await loadBot(ctx, input.bot_id, { param: 'bot_id' });
+  const vector = await queryVector(ctx, bot.id, input.query);
+  return { data: await retrievePassages(ctx.db, bot.id, input.query, { limit: input.limit ?? 10, vector }) };
 }
 
 /** Total bytes of knowledge an account holds (the payments issue enforces a plan's limit on it). */

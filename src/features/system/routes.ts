@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppDeps } from '../../core/context.js';
 import { migrationsApplied } from '../../db/migrate.js';
+import { describeRetrieval } from '../knowledge/retrieval-mode.js';
 
 const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
 
@@ -17,7 +18,7 @@ export function systemRoutes(deps: AppDeps) {
     }, async () => ({ status: 'ok' as const }));
 
     app.get('/readyz', {
-      schema: { tags: ['System'], summary: 'Readiness: database reachable and migrations applied', response: { 200: Health, 503: Health } },
+      schema: { tags: ['System'], summary: 'Readiness: database reachable and migrations applied; also reports the knowledge retrieval mode', response: { 200: Health, 503: Health } },
       logLevel: 'warn',
     }, async (_req, reply) => {
       const checks: Record<string, string> = {};
@@ -29,6 +30,8 @@ export function systemRoutes(deps: AppDeps) {
         checks.database = 'unreachable';
       }
       const ok = Object.values(checks).every((v) => v === 'ok');
+      // Informational: full-text retrieval is a working mode, so it never makes the server unready.
+      checks.retrieval = describeRetrieval(deps.retrieval);
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
     });
   };
