@@ -10,7 +10,7 @@
  * sequential turns per conversation kind, 200), BENCH_PRIOR_TURNS (300), BENCH_STREAM_TURNS (100),
  * BENCH_CONNECTIONS (20), BENCH_USERS (50).
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -21,9 +21,9 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { newId } from '../src/core/ids.js';
 import { DEFAULT_SHAPE, REPLY, startFakeModel, type FakeModel } from './conversation-fake-model.js';
+import { codeVersion, machineDescription, num, round } from './support.js';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SECONDS = num('BENCH_SECONDS', 20);
 const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 2);
 const TURNS = num('BENCH_TURNS', 200);
@@ -116,7 +116,6 @@ function dist(xs: number[]): Dist {
   return { n: s.length, p50: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / (s.length || 1), max: s[s.length - 1] ?? NaN };
 }
 
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const roundDist = (d: Dist): Dist => ({ n: d.n, p50: round(d.p50), p99: round(d.p99), mean: round(d.mean), max: round(d.max) });
 
 // -------------------------------------------------------------------------------------------- processes
@@ -396,16 +395,6 @@ export interface ConversationResults {
   };
 }
 
-/** The code measured: the commit, and whether src/ had uncommitted changes. */
-function codeVersion(): string {
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' }).trim();
-    return `commit ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? ' with uncommitted changes in src/' : ''}`;
-  } catch {
-    return 'commit unknown';
-  }
-}
-
 export async function runConversationBench(): Promise<ConversationResults> {
   const dbName = `sinth_bench_conv_${process.pid}`;
   const admin = new pg.Client({ connectionString: BASE_URL });
@@ -469,11 +458,10 @@ export async function runConversationBench(): Promise<ConversationResults> {
       if (r.firstFailure) process.stderr.write(`${name}: first failure: ${r.firstFailure}\n`);
     }
 
-    const cpus = os.cpus();
     return {
       at: new Date().toISOString(),
       code: codeVersion(),
-      machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, PostgreSQL ${pgVersion} on the same machine, 1-minute load average ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end`,
+      machine: machineDescription(pgVersion, loadBefore),
       config: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, turns: TURNS, priorTurns: PRIOR_TURNS, streamTurns: STREAM_TURNS, connections: CONNECTIONS, users: USERS, poolSize: 10 },
       sequential: {
         ...seq,
