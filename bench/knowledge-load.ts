@@ -100,9 +100,10 @@ export async function loadPassages(pool: pg.Pool, v: Vocabulary, targets: LoadTa
     // GIN inserts go to a pending list first; autovacuum merges it into the index after a load.
     await client.query(
       `select gin_clean_pending_list(i.indexrelid) from pg_index i join pg_class c on c.oid = i.indexrelid join pg_am a on a.oid = c.relam
-       where i.indrelid = 'knowledge_chunks'::regclass and a.amname = 'gin'`,
+       where i.indrelid in ('knowledge_chunks'::regclass, 'knowledge_terms'::regclass) and a.amname = 'gin'`,
     );
     await client.query('analyze knowledge_chunks');
+    await client.query('analyze knowledge_terms');
     await client.query('analyze knowledge_sources');
     return { rows, bytes, insertMs, indexMs: performance.now() - started - insertMs };
   } finally {

@@ -37,6 +37,7 @@ import { crawlSite } from '../src/features/knowledge/crawl/index.js';
 import { INGEST_CONCURRENCY, ingestSource, type SourceRow } from '../src/features/knowledge/ingest.js';
 import { ingestCrawl } from '../src/features/knowledge/ingest-crawl.js';
 import { replacePassages } from '../src/features/knowledge/passages-store.js';
+import { recordTerms } from '../src/features/knowledge/terms.js';
 import { htmlToMarkdown, parseFile } from '../src/features/knowledge/parsers/index.js';
 import { retrievePassages } from '../src/features/knowledge/retrieval.js';
 import { markdownDocument, plainDocument, queries, rng, vocabulary, type Query, type Vocabulary } from './knowledge-corpus.js';
@@ -157,7 +158,7 @@ async function ingestJobs(fx: Fixture, deps: AppDeps, files: File[], sourceIds: 
   return { target: 'jobs', ms, mbps: totalMb(files) / (ms / 1000) };
 }
 
-/** The ingest job's steps for each file in turn (ingest.ts ingestFile, after loading the bytes), timed step by step. */
+/** The ingest job's steps for each file in turn (ingest.ts, after loading the bytes), timed step by step (store: passages and words). */
 async function ingestSequential(fx: Fixture, files: File[], sourceIds: string[]): Promise<IngestRun> {
   let parseMs = 0;
   let chunkMs = 0;
@@ -173,6 +174,7 @@ async function ingestSequential(fx: Fixture, files: File[], sourceIds: string[])
       await replacePassages(trx, source, passages);
       await trx.updateTable('knowledge_sources').set({ status: 'ready', chunks: passages.length, title: parsed.title }).where('id', '=', source.id).execute();
     });
+    await recordTerms(fx.handle.db, source);
     const t3 = performance.now();
     parseMs += t1 - t0;
     chunkMs += t2 - t1;

@@ -11,7 +11,7 @@ import { EMBED_JOB, embedSource, queueEmbedding } from './embed-passages.js';
 import { ingestCrawl } from './ingest-crawl.js';
 import { ingestFeed } from './ingest-feed.js';
 import { replacePassages } from './passages-store.js';
-import { schedulePrune } from './terms.js';
+import { recordTerms, schedulePrune } from './terms.js';
 import { parseFile } from './parsers/index.js';
 import { fetchForKnowledge } from './fetching.js';
 import { SourceError } from './source-error.js';
@@ -43,6 +43,7 @@ export async function ingestSource(deps: AppDeps, sourceId: string): Promise<voi
     else if (claimed.kind === 'crawl') await ingestCrawl(deps, claimed);
     else if (claimed.kind === 'feed') await ingestFeed(deps, claimed);
     else throw new SourceError('A page is fetched again with its crawl: refresh the crawl.');
+    await recordTerms(deps.db, claimed);
     await finish(deps, claimed, 'ready', null);
   } catch (err) {
     const reason = err instanceof SourceError || (err as { reason?: string }).reason ? ((err as { reason?: string }).reason ?? (err as Error).message) : null;

@@ -2,17 +2,13 @@ import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { newId } from '../../core/ids.js';
 import type { Chunk } from './chunker.js';
-import { recordTerms } from './terms.js';
 
 export interface StoredPassage extends Chunk {
   /** Feed rows: the row's hash, so a refresh re-indexes only rows that changed. */
   rowHash?: string;
 }
 
-/**
- * Inserts passages of a source in one statement (the rows travel as one JSON parameter), then adds
- * their words to the bot's dictionary: call it late in its transaction (see recordTerms).
- */
+/** Inserts passages of a source in one statement (the rows travel as one JSON parameter). */
 export async function insertPassages(trx: Transaction<DB>, source: { id: string; bot_id: string }, passages: StoredPassage[]): Promise<void> {
   if (!passages.length) return;
   const rows = passages.map((p) => ({ id: newId('chk'), position: p.position, heading: p.heading, content: p.content, tokens: p.tokens, row_hash: p.rowHash ?? null }));
@@ -20,7 +16,6 @@ export async function insertPassages(trx: Transaction<DB>, source: { id: string;
     insert into knowledge_chunks (id, source_id, bot_id, position, heading, content, tokens, row_hash)
     select x.id, ${source.id}, ${source.bot_id}, x.position, x.heading, x.content, x.tokens, x.row_hash
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id text, position int, heading text, content text, tokens int, row_hash text)`.execute(trx);
-  await recordTerms(trx, source);
 }
 
 /**

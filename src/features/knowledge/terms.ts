@@ -5,9 +5,9 @@ import type { JobDefinition, JobQueue } from '../../jobs/queue.js';
 
 /**
  * The per-bot dictionary of words (knowledge_terms, see migration 0010) that corrects misspelled
- * query words. Words are added in the transaction that stores passages; words no passage holds any
- * more are dropped by a job a little after passages are removed (so the dictionary does not keep
- * words from erased documents).
+ * query words. The ingest job adds a source's words once its passages are stored; words no passage
+ * holds any more are dropped by a job a little after passages are removed (so the dictionary does not
+ * keep words from erased documents).
  */
 
 export const PRUNE_TERMS_JOB = 'knowledge.prune-terms';
@@ -24,19 +24,22 @@ export const quotedLexeme = (term: RawBuilder<unknown>) => sql`'''' || replace(r
 export const lexemeQuery = (term: RawBuilder<unknown>) => sql`(${quotedLexeme(term)})::tsquery`;
 
 /**
- * Adds the words of a source's passages to its bot's dictionary. Run it last in the transaction that
- * stored the passages: the rows it inserts stay locked until commit, and another source of the same
- * bot adding the same words waits for them. Words go in sorted order, so two such transactions
- * cannot deadlock.
+ * Adds the words of a source's passages (a crawl's: its pages') to its bot's dictionary, in a
+ * statement of its own after the passages are committed: new words stay locked until it commits, and
+ * another source of the same bot adding the same words waits for them, a wait that inside the
+ * passages' transaction made parallel ingestion serial. Words go in sorted order, so two such
+ * statements cannot deadlock. A job that dies before this runs is run again, words included.
  */
-export async function recordTerms(trx: Transaction<DB>, source: { id: string; bot_id: string }): Promise<void> {
+export async function recordTerms(db: Kysely<DB>, source: { id: string; bot_id: string }): Promise<void> {
   await sql`
     insert into knowledge_terms (bot_id, term)
     select ${source.bot_id}, word
-    from ts_stat(format('select tsv from knowledge_chunks where source_id = %L', ${source.id}::text))
+    from ts_stat(format(
+      'select tsv from knowledge_chunks where source_id = %L or source_id in (select id from knowledge_sources where parent_id = %L)',
+      ${source.id}::text, ${source.id}::text))
     where length(word) between ${MIN_TERM_LENGTH} and ${MAX_TERM_LENGTH}
     order by word
-    on conflict do nothing`.execute(trx);
+    on conflict do nothing`.execute(db);
 }
 
 /** Asks for the bot's dictionary to be pruned soon (passages were removed); inside `trx` when given. */
