@@ -254,6 +254,48 @@ export interface KnowledgeChunksTable {
   row_hash: string | null;
 }
 
+export interface PhoneNumbersTable {
+  id: string;
+  account_id: string | null;
+  phone_number: string;
+  provider: 'twilio' | 'sinch';
+  source: 'purchased' | 'imported' | 'pool' | 'sinch';
+  bot_id: string | null;
+  sms: Generated<boolean>;
+  voice: Generated<boolean>;
+  provider_sid: string | null;
+  twilio_account_sid: string | null;
+  twilio_auth_token_enc: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type SmsDirection = 'inbound' | 'outbound';
+
+export interface SmsMessagesTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  end_user_id: string | null;
+  message_id: string | null;
+  campaign_id: string | null;
+  direction: SmsDirection;
+  from_number: string;
+  to_number: string;
+  body: string;
+  media_urls: ColumnType<string[], string | undefined, string>;
+  provider: string;
+  provider_message_id: string | null;
+  status: string;
+  error_code: string | null;
+  error_message: string | null;
+  segments: number;
+  encoding: 'GSM-7' | 'UCS-2';
+  send_key: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface KnowledgeTermsTable {
   bot_id: string;
   term: string;
@@ -279,6 +321,8 @@ export interface DB {
   knowledge_files: KnowledgeFilesTable;
   knowledge_chunks: KnowledgeChunksTable;
   knowledge_terms: KnowledgeTermsTable;
+  phone_numbers: PhoneNumbersTable;
+  sms_messages: SmsMessagesTable;
 }
 
 export type BotRow = Selectable<BotsTable>;

@@ -9,6 +9,7 @@ import * as m0007 from './0007-message-tokens.js';
 import * as m0008 from './0008-knowledge.js';
 import * as m0009 from './0009-drop-passage-trigrams.js';
 import * as m0010 from './0010-knowledge-terms.js';
+import * as m0011 from './0011-messaging.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-knowledge': m0008,
   '0009-drop-passage-trigrams': m0009,
   '0010-knowledge-terms': m0010,
+  '0011-messaging': m0011,
 };
