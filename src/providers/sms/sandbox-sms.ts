@@ -1,0 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { SentSms, SmsPort } from './port.js';
+
+/**
+ * The provider when none is configured: nothing leaves the machine. The message is stored like any
+ * other (sms_messages, the conversation) and shows in the API as delivered, so the whole SMS flow can
+ * be tried on `npm start`.
+ */
+export function sandboxSms(): SmsPort {
+  return {
+    provider: 'sandbox',
+    send: async (): Promise<SentSms> => ({ providerMessageId: `SBX${randomUUID().replaceAll('-', '')}`, status: 'delivered' }),
+  };
+}
