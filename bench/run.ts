@@ -2,7 +2,9 @@
 import { main as foundation } from './foundation.js';
 import { main as conversation } from './conversation.js';
 import { main as knowledge } from './knowledge.js';
+import { main as campaigns } from './campaigns.js';
 
 await foundation();
 await conversation();
 await knowledge();
+await campaigns();

@@ -17,7 +17,10 @@ import { systemRoutes } from './features/system/routes.js';
 import { userRoutes } from './features/users/routes.js';
 import { conversationRoutes } from './features/conversations/routes.js';
 import { knowledgeRoutes } from './features/knowledge/routes.js';
+import { phoneNumberRoutes } from './features/phone-numbers/routes.js';
 import { chatCompletionRoutes } from './features/chat-completions/routes.js';
+import { campaignRoutes } from './features/campaigns/routes.js';
+import { smsRoutes } from './features/sms/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -82,7 +85,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(userRoutes(deps));
   await app.register(conversationRoutes(deps));
   await app.register(knowledgeRoutes(deps));
+  await app.register(phoneNumberRoutes(deps));
   await app.register(chatCompletionRoutes(deps));
+  await app.register(campaignRoutes(deps));
+  await app.register(smsRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(docsRoutes());

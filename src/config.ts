@@ -66,6 +66,8 @@ export const ConfigSchema = z.object({
   SINCH_SMS_API_TOKEN: z.string().min(1).optional(),
   SINCH_SMS_REGION: z.string().min(1).optional(),
   SINCH_SMS_BASE_URL: optionalUrl,
+  /** Verifies Sinch SMS callbacks (x-sinch-webhook-signature HMAC headers); unset: /webhooks/sinch/sms refuses every call. */
+  SINCH_SMS_WEBHOOK_SECRET: z.string().min(1).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   STRIPE_API_BASE_URL: optionalUrl,
@@ -96,6 +98,10 @@ export const ConfigSchema = z.object({
   JOBS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('pgboss'),
   /** How long a soft-deleted bot waits before its data is erased by the erase job. */
   BOT_ERASE_DELAY_MINUTES: z.coerce.number().int().min(0).default(0),
+  /** Bulk campaign sends per second from one number when send_bulk_messages gives no rate_per_second (1 suits a US long code). */
+  CAMPAIGN_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
+  /** A campaign dispatcher silent this long is presumed dead and another worker takes its campaign over. */
+  CAMPAIGN_STALE_SECONDS: positiveInt(60),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { SECRET_KEY: string; DATA_DIR: string };

@@ -57,6 +57,13 @@ const botScoped: Record<string, (bot: string) => { query?: Record<string, string
   'POST /delete_feed': (bot) => ({ body: { bot_id: bot, feed_id: 'src_00000000000000000000000000' } }),
   'POST /refresh_source': (bot) => ({ body: { bot_id: bot, source_id: 'src_00000000000000000000000000' } }),
   'GET /search_knowledge': (bot) => ({ query: { bot_id: bot, query: 'hours' } }),
+  'POST /send_sms': (bot) => ({ body: { bot_id: bot, to: '+14155550123', body: 'hi' } }),
+  'GET /get_sms_messages': (bot) => ({ query: { bot_id: bot } }),
+  'GET /get_phone_numbers': (bot) => ({ query: { bot_id: bot } }),
+  'POST /purchase_twilio_number': (bot) => ({ body: { phone_number: '+14155550123', bot_id: bot } }),
+  'POST /rent_twilio_number': (bot) => ({ body: { phone_number: '+14155550123', bot_id: bot } }),
+  'POST /assign_phone_number': (bot) => ({ body: { phone_number: '+14155550123', bot_id: bot } }),
+  'POST /send_bulk_messages': (bot) => ({ body: { bot_id: bot, audience: { all: true }, message: 'hi', channel: 'sms' } }),
 };
 
 const takesBot = (op: any) =>

@@ -7,6 +7,7 @@ import { newId } from './ids.js';
 export type EventType =
   | 'message.received'
   | 'message.sent'
+  | 'message.delivered'
   | 'message.failed'
   | 'conversation.created'
   | 'conversation.takeover'

@@ -258,8 +258,8 @@ export interface PhoneNumbersTable {
   id: string;
   account_id: string | null;
   phone_number: string;
-  provider: 'twilio' | 'sinch';
-  source: 'purchased' | 'imported' | 'pool' | 'sinch';
+  provider: 'twilio' | 'sinch' | 'sandbox';
+  source: 'purchased' | 'imported' | 'pool' | 'sinch' | 'sandbox';
   bot_id: string | null;
   sms: Generated<boolean>;
   voice: Generated<boolean>;
@@ -301,7 +301,43 @@ export interface KnowledgeTermsTable {
   term: string;
 }
 
+export type CampaignStatus = 'scheduled' | 'queued' | 'sending' | 'completed' | 'canceled';
+export type RecipientState = 'pending' | 'queued' | 'skipped' | 'failed' | 'canceled';
+
+export interface CampaignsTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  channel: Generated<'sms'>;
+  message: string;
+  audience: Json<Record<string, unknown>>;
+  status: CampaignStatus;
+  schedule_at: NullableTimestamp;
+  quiet_hours: Generated<boolean>;
+  rate_per_second: number;
+  jobs_schema: string;
+  dispatcher_id: string | null;
+  heartbeat_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  started_at: NullableTimestamp;
+  completed_at: NullableTimestamp;
+  canceled_at: NullableTimestamp;
+  updated_at: Generated<Date>;
+}
+
+export interface CampaignRecipientsTable {
+  campaign_id: string;
+  end_user_id: string;
+  state: Generated<RecipientState>;
+  reason: string | null;
+  not_before: NullableTimestamp;
+  sms_message_id: string | null;
+  updated_at: Generated<Date>;
+}
+
 export interface DB {
+  campaigns: CampaignsTable;
+  campaign_recipients: CampaignRecipientsTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   bots: BotsTable;

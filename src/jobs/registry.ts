@@ -4,10 +4,12 @@ import { trialJobs } from '../features/bots/trial-bots-service.js';
 import { memoryJobs } from '../engine/memory.js';
 import { knowledgeJobs } from '../features/knowledge/ingest.js';
 import { termJobs } from '../features/knowledge/terms.js';
+import { smsJobs } from '../features/sms/jobs.js';
+import { campaignJobs } from '../features/campaigns/jobs.js';
 import { maintenanceJobs } from './maintenance.js';
 import type { JobDefinition } from './queue.js';
 
 /** Every background and scheduled job the server runs. */
 export function allJobs(deps: AppDeps): JobDefinition[] {
-  return [...botJobs(deps), ...trialJobs(deps), ...maintenanceJobs(deps), ...memoryJobs(deps), ...knowledgeJobs(deps), ...termJobs(deps)];
+  return [...botJobs(deps), ...trialJobs(deps), ...maintenanceJobs(deps), ...memoryJobs(deps), ...knowledgeJobs(deps), ...termJobs(deps), ...smsJobs(deps), ...campaignJobs(deps)];
 }

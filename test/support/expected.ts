@@ -19,4 +19,5 @@ export const DEFAULT_POLICY = {
   blocked_topic_reply: "That's something I don't talk about. Let's talk about something else.",
   ai_disclosure: null,
   ai_disclosure_channels: ['api', 'sms', 'voice'],
+  help_text: '{{bot_name}}: you are texting an AI. Msg & data rates may apply. Reply STOP to unsubscribe, START to resubscribe.',
 };

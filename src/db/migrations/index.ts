@@ -10,6 +10,8 @@ import * as m0008 from './0008-knowledge.js';
 import * as m0009 from './0009-drop-passage-trigrams.js';
 import * as m0010 from './0010-knowledge-terms.js';
 import * as m0011 from './0011-messaging.js';
+import * as m0012 from './0012-campaigns.js';
+import * as m0013 from './0013-sandbox-numbers.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0009-drop-passage-trigrams': m0009,
   '0010-knowledge-terms': m0010,
   '0011-messaging': m0011,
+  '0012-campaigns': m0012,
+  '0013-sandbox-numbers': m0013,
 };

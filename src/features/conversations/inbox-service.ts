@@ -11,6 +11,7 @@ import { countTokens } from '../../engine/history.js';
 import { findOrCreateConversation, lockConversation, upsertEndUser } from '../../engine/participants.js';
 import { loadBot } from '../bots/bot-access.js';
 import { isEnabled } from '../bots/bot-view.js';
+import { queueConversationSms } from '../sms/sms-service.js';
 import type { AddMessageInput, GetConversationsInput } from './schemas.js';
 
 /**
@@ -35,7 +36,7 @@ export async function addMessageToConversation({ ctx, input }: { ctx: ServiceCon
       await upsertEndUser(trx, ctx, at.botId, at.userId, at.now);
       ({ conversation } = await findOrCreateConversation(trx, ctx, at));
     }
-    if (input.deliver && conversation.channel !== 'api') {
+    if (input.deliver && conversation.channel !== 'api' && conversation.channel !== 'sms') {
       // API conversations are read by the fan's app; other channels need their sender.
       throw unprocessable('delivery_unavailable', `Delivery over ${conversation.channel} is not available on this server yet; store the message without deliver.`, 'deliver');
     }
@@ -49,13 +50,16 @@ export async function addMessageToConversation({ ctx, input }: { ctx: ServiceCon
     const event = input.role === 'user' ? 'message.received' : 'message.sent';
     await emitEvent(trx, ctx, event, { bot_id: conversation.bot_id, user_id: conversation.user_id, conversation_id: conversation.id, message_id: id, channel: conversation.channel });
     await writeAudit(trx, ctx, { action: 'conversation.message_added', objectType: 'conversation', objectId: conversation.id, details: { message_id: id, role: input.role } });
+    // SMS delivery is queued with the message, in this transaction: both happen or neither (422 when it cannot go).
+    const sms = input.deliver && conversation.channel === 'sms' ? await queueConversationSms(trx, ctx, { conversation, messageId: id, role: input.role, content: input.content }) : null;
     return {
       message_id: id,
       conversation_id: conversation.id,
       role: input.role,
       content: input.content,
       created_at: row.created_at.toISOString(),
-      delivered: conversation.channel === 'api',
+      delivered: conversation.channel === 'api' || sms !== null,
+      sms_id: sms?.id ?? null,
     };
   });
 }

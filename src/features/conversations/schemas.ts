@@ -65,6 +65,7 @@ export const AddedMessage = z.object({
   content: z.string(),
   created_at: z.string(),
   delivered: z.boolean(),
+  sms_id: z.string().nullable().describe('With deliver on an SMS conversation: the text queued to the user (see get_sms_messages)'),
 });
 
 const Iso = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' });

@@ -16,6 +16,8 @@ export const DEFAULT_POLICY = {
   /** Shown when a conversation starts on the listed channels, and the model is told not to deny being an AI. */
   ai_disclosure: null as string | null,
   ai_disclosure_channels: [...CHANNELS] as Channel[],
+  /** The SMS answer to HELP and INFO (carriers require one); {{bot_name}} becomes the bot's name. */
+  help_text: '{{bot_name}}: you are texting an AI. Msg & data rates may apply. Reply STOP to unsubscribe, START to resubscribe.',
 };
 export type Policy = typeof DEFAULT_POLICY;
 
@@ -29,6 +31,7 @@ export const PolicyPatch = z.strictObject({
   blocked_topic_reply: z.string().trim().min(1).max(500).nullable().optional(),
   ai_disclosure: z.string().trim().min(1).max(300).nullable().optional().describe('A line such as "You are chatting with an AI." sent when a conversation starts; null turns it off'),
   ai_disclosure_channels: z.array(z.enum(CHANNELS)).max(CHANNELS.length).nullable().optional(),
+  help_text: z.string().trim().min(1).max(320).nullable().optional().describe('The SMS answer to HELP/INFO; {{bot_name}} becomes the bot\'s name. Name the sender and say how to opt out (STOP)'),
 });
 export type PolicyPatch = z.infer<typeof PolicyPatch>;
 
@@ -39,6 +42,7 @@ export const PolicyView = z.object({
   blocked_topic_reply: z.string(),
   ai_disclosure: z.string().nullable(),
   ai_disclosure_channels: z.array(z.enum(CHANNELS)),
+  help_text: z.string(),
 });
 
 export function effectivePolicy(stored: Record<string, unknown>): Policy {

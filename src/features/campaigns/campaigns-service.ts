@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import type { ServiceContext } from '../../core/context.js';
+import { writeAudit } from '../../core/audit.js';
+import { invalid, notFound, unprocessable } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { inTransaction } from '../../core/transaction.js';
+import { loadBot } from '../bots/bot-access.js';
+import { pickNumber } from '../sms/numbers.js';
+import { noSmsRoute } from '../sms/send-service.js';
+import { campaignView } from './campaign-view.js';
+import { campaignNow } from './clock.js';
+import { DISPATCH_JOB } from './dispatcher.js';
+import { cancelCampaign } from './lifecycle.js';
+import type { Audience, SendBulkInput } from './schemas.js';
+import { parseTemplate } from './template.js';
+
+const MAX_SCHEDULE_DAYS = 365;
+
+/** What the campaign row keeps of the audience: a list of 10,000 ids is in the recipients, not here. */
+const audienceSummary = (a: Audience) => (a.user_ids ? { user_ids: a.user_ids.length } : a.tags ? { tags: [...new Set(a.tags)] } : { all: true });
+
+/**
+ * send_bulk_messages: checks the template and the bot's SMS route, then in one transaction writes the
+ * campaign, snapshots its audience into campaign_recipients with one INSERT … SELECT (the audience is
+ * fixed now; opted-out or blocked users are included and skipped at send time, so the counts say
+ * why), queues the job that starts it (at schedule_at) and records the Idempotency-Key's answer.
+ */
+export async function sendBulkMessages({ ctx, input }: { ctx: ServiceContext; input: SendBulkInput }) {
+  const bot = await loadBot(ctx, input.bot_id);
+  parseTemplate(input.message);
+  const now = campaignNow();
+  const scheduleAt = input.schedule_at ? new Date(input.schedule_at) : null;
+  if (scheduleAt && scheduleAt.getTime() <= now.getTime()) throw invalid('schedule_at', 'schedule_at must be in the future; leave it out to send now.');
+  if (scheduleAt && scheduleAt.getTime() - now.getTime() > MAX_SCHEDULE_DAYS * 86_400_000) throw invalid('schedule_at', `schedule_at may be at most ${MAX_SCHEDULE_DAYS} days ahead.`);
+  if (!(await pickNumber(ctx.db, ctx.accountId, { botId: bot.id, phone: '' }))) throw noSmsRoute('bot_id');
+
+  return inTransaction(ctx, async (trx) => {
+    const id = newId('camp');
+    const status = scheduleAt ? ('scheduled' as const) : ('queued' as const);
+    await trx
+      .insertInto('campaigns')
+      .values({
+        id,
+        account_id: ctx.accountId,
+        bot_id: bot.id,
+        message: input.message,
+        audience: JSON.stringify(audienceSummary(input.audience)),
+        status,
+        schedule_at: scheduleAt,
+        quiet_hours: input.quiet_hours ?? true,
+        rate_per_second: input.rate_per_second ?? ctx.config.CAMPAIGN_RATE_PER_SECOND,
+        jobs_schema: ctx.config.JOBS_SCHEMA,
+      })
+      .execute();
+
+    const { user_ids: userIds, tags } = input.audience;
+    const inserted = await trx
+      .insertInto('campaign_recipients')
+      .columns(['campaign_id', 'end_user_id'])
+      .expression((eb) => {
+        let q = eb.selectFrom('end_users as u').select([sql<string>`${id}::text`.as('campaign_id'), 'u.id']).where('u.bot_id', '=', bot.id);
+        if (userIds) q = q.where(sql<boolean>`u.user_id = any(${[...new Set(userIds)]}::text[])`);
+        if (tags) q = q.where(sql<boolean>`u.tags && ${tags}::text[]`);
+        return q;
+      })
+      .executeTakeFirst();
+    const recipients = Number(inserted.numInsertedOrUpdatedRows ?? 0);
+    if (!recipients) throw unprocessable('empty_audience', 'No end user of this bot is in the audience.', 'audience');
+
+    const startAfterSeconds = scheduleAt ? Math.ceil((scheduleAt.getTime() - now.getTime()) / 1000) : 0;
+    await ctx.jobs.send(DISPATCH_JOB, { campaign_id: id }, { trx, startAfterSeconds });
+    await writeAudit(trx, ctx, { action: 'campaign.created', objectType: 'campaign', objectId: id, details: { bot_id: bot.id, recipients, schedule_at: scheduleAt?.toISOString() ?? null } });
+    return { campaign_id: id, status, recipients, unmatched_user_ids: userIds ? new Set(userIds).size - recipients : 0 };
+  });
+}
+
+async function ownCampaign(ctx: ServiceContext, campaignId: string) {
+  const c = await ctx.db.selectFrom('campaigns').selectAll().where('id', '=', campaignId).where('account_id', '=', ctx.accountId).executeTakeFirst();
+  if (!c) throw notFound('campaign', 'campaign_id');
+  return c;
+}
+
+export async function getBulkCampaign({ ctx, input }: { ctx: ServiceContext; input: { campaign_id: string } }) {
+  return campaignView(ctx.db, await ownCampaign(ctx, input.campaign_id), campaignNow());
+}
+
+/** Stops what has not gone out; already sent messages stay sent. Canceling again (or after completion) changes nothing. */
+export async function cancelBulkCampaign({ ctx, input }: { ctx: ServiceContext; input: { campaign_id: string } }) {
+  await ownCampaign(ctx, input.campaign_id);
+  return ctx.db.transaction().execute(async (trx) => {
+    let c = await trx.selectFrom('campaigns').selectAll().where('id', '=', input.campaign_id).forUpdate().executeTakeFirstOrThrow();
+    if (c.status !== 'completed' && c.status !== 'canceled') {
+      c = await cancelCampaign(trx, ctx, c, 'requested');
+      await writeAudit(trx, ctx, { action: 'campaign.canceled', objectType: 'campaign', objectId: c.id, details: { bot_id: c.bot_id } });
+    }
+    return campaignView(trx, c, campaignNow());
+  });
+}

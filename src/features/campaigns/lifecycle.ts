@@ -1,0 +1,46 @@
+import { sql, type Transaction } from 'kysely';
+import type { ServiceContext } from '../../core/context.js';
+import { emitEvent } from '../../core/events.js';
+import type { DB } from '../../db/schema.js';
+import { campaignCounts, type CampaignRow } from './campaign-view.js';
+import { campaignNow } from './clock.js';
+
+export const ACTIVE_STATUSES = ['scheduled', 'queued', 'sending'] as const;
+
+/** The send key of a recipient's SMS: the send service keeps one row per key, so it is texted once. */
+export const sendKeyOf = (campaignId: string, endUserId: string) => `campaign:${campaignId}:${endUserId}`;
+
+async function finished(trx: Transaction<DB>, ctx: ServiceContext, c: CampaignRow, status: 'completed' | 'canceled', extra: Record<string, unknown> = {}) {
+  const counts = await campaignCounts(trx, c.id, campaignNow());
+  await emitEvent(trx, ctx, 'campaign.finished', { campaign_id: c.id, bot_id: c.bot_id, status, counts, ...extra });
+}
+
+/**
+ * Cancels an active campaign: recipients not handed to the SMS sender yet are canceled; those already
+ * handed over stay as they are (sent is sent). Runs under the campaign's row lock, which a dispatcher's
+ * batch holds in share mode: no batch queues a message after this commits.
+ */
+export async function cancelCampaign(trx: Transaction<DB>, ctx: ServiceContext, c: CampaignRow, reason: 'requested' | 'bot_deleted'): Promise<CampaignRow> {
+  const now = new Date();
+  const row = await trx.updateTable('campaigns').set({ status: 'canceled', canceled_at: now, updated_at: now }).where('id', '=', c.id).returningAll().executeTakeFirstOrThrow();
+  await trx.updateTable('campaign_recipients').set({ state: 'canceled', updated_at: now }).where('campaign_id', '=', c.id).where('state', '=', 'pending').execute();
+  await finished(trx, ctx, row, 'canceled', { reason });
+  return row;
+}
+
+/** Completes the campaign when none of its recipients is pending; false when some still are (or it is not active). */
+export async function completeCampaign(trx: Transaction<DB>, ctx: ServiceContext, campaignId: string): Promise<boolean> {
+  const now = new Date();
+  const row = await trx
+    .updateTable('campaigns')
+    .set({ status: 'completed', completed_at: now, updated_at: now })
+    .where('id', '=', campaignId)
+    .where('status', 'in', ['queued', 'sending'])
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('campaign_recipients').select(sql`1`.as('one')).where('campaign_id', '=', campaignId).where('state', '=', 'pending'))),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  if (row) await finished(trx, ctx, row, 'completed');
+  return Boolean(row);
+}

@@ -1,0 +1,57 @@
+import type { Selectable, Transaction } from 'kysely';
+import { sql } from 'kysely';
+import type { DB, PhoneNumbersTable } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
+
+export type NumberRow = Selectable<PhoneNumbersTable>;
+type Q = Database | Transaction<DB>;
+
+/**
+ * The bot's number to text `phone` from: a `from` the caller asked for when it is one of the bot's SMS
+ * numbers, else the number this person last texted (so a reply comes from where they wrote), else
+ * the bot's oldest SMS number. Null: the bot has no SMS route.
+ */
+export async function pickNumber(q: Q, accountId: string, at: { botId: string; phone: string; from?: string | null }): Promise<NumberRow | null> {
+  const lastTexted = q
+    .selectFrom('sms_messages')
+    .select('to_number')
+    .where('bot_id', '=', at.botId)
+    .where('direction', '=', 'inbound')
+    .where('from_number', '=', at.phone)
+    .orderBy('id', 'desc')
+    .limit(1);
+  return (
+    (await q
+      .selectFrom('phone_numbers')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('bot_id', '=', at.botId)
+      .where('sms', '=', true)
+      .orderBy(sql`phone_numbers.phone_number = ${at.from ?? null}`, (ob) => ob.desc().nullsLast())
+      .orderBy(sql`phone_numbers.phone_number = (${lastTexted})`, (ob) => ob.desc().nullsLast())
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst()) ?? null
+  );
+}
+
+/** The number a provider delivered a message to, when it routes SMS to a live bot. */
+export async function routedNumber(q: Q, provider: 'twilio' | 'sinch' | 'sandbox', phone: string) {
+  return q
+    .selectFrom('phone_numbers as n')
+    .innerJoin('bots as b', 'b.id', 'n.bot_id')
+    .selectAll('n')
+    .where('n.phone_number', '=', phone)
+    .where('n.provider', '=', provider)
+    .where('n.sms', '=', true)
+    .where('n.account_id', 'is not', null)
+    .where('b.deleted_at', 'is', null)
+    .whereRef('b.account_id', '=', 'n.account_id')
+    .executeTakeFirst();
+}
+
+/** Any number row by its phone number (webhook signature keys live on imported numbers). */
+export async function numberByPhone(q: Q, phone: string) {
+  return q.selectFrom('phone_numbers').selectAll().where('phone_number', '=', phone).executeTakeFirst();
+}

@@ -1,0 +1,50 @@
+import type { Config } from '../../config.js';
+import { callTwilio, twilioClient, type TwilioCredentials } from '../twilio-client.js';
+import type { OutgoingSms, SentSms, SmsPort, SmsStatus } from './port.js';
+
+/**
+ * SMS through Twilio's Messages API on the official SDK, with the platform's account or the account
+ * an imported number lives in. Failures become ProviderApiError carrying Twilio's error code
+ * (21610: the recipient replied STOP to this sender at Twilio).
+ */
+
+/** Twilio's message statuses (API answers and status callbacks) in our words. */
+const STATUS: Record<string, SmsStatus> = {
+  accepted: 'queued',
+  scheduled: 'queued',
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+  receiving: 'received',
+  received: 'received',
+  canceled: 'canceled',
+  partially_delivered: 'sent',
+};
+
+/** Maps a Twilio MessageStatus; an unknown one (Twilio adds some) counts as still on its way. */
+export function twilioSmsStatus(status: string | null | undefined): SmsStatus {
+  return STATUS[(status ?? '').toLowerCase()] ?? 'sending';
+}
+
+export function twilioSms(config: Config, credentials: TwilioCredentials): SmsPort {
+  const client = twilioClient(config, credentials);
+  return {
+    provider: 'twilio',
+    async send(sms: OutgoingSms): Promise<SentSms> {
+      // Twilio carries no client reference on messages: its status callbacks are matched by MessageSid.
+      const message = await callTwilio(() =>
+        client.messages.create({
+          to: sms.to,
+          from: sms.from,
+          body: sms.body,
+          ...(sms.statusCallbackUrl ? { statusCallback: sms.statusCallbackUrl } : {}),
+        }),
+      );
+      return { providerMessageId: message.sid, status: twilioSmsStatus(message.status) };
+    },
+  };
+}
