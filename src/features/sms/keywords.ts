@@ -23,14 +23,30 @@ const KEYWORDS: Record<string, SmsKeyword> = {
   info: 'help',
 };
 
+/**
+ * Plain-language revocations the FCC expects to be honoured besides the keywords ("please stop
+ * texting me"). Deliberately narrow: a short message that asks, as a whole, for the texts to end.
+ * "Don't stop", "stop it" or "never stop texting you" are conversation, not a revocation.
+ */
+const REVOCATIONS = [
+  /^(?:please |pls |plz )?(?:stop|quit|cease) (?:texting|messaging|contacting|sending (?:me )?(?:texts|messages))(?: me)?(?: (?:please|pls|now|anymore|any more|again))*$/u,
+  /^(?:please |pls |plz )?(?:do not|don't|dont) (?:text|message|contact) me(?: (?:again|anymore|any more|ever again))*(?: please)?$/u,
+  /^(?:please |pls |plz )?(?:unsubscribe|opt) me(?: out)?(?: please)?$/u,
+  /^(?:please |pls |plz )?(?:remove|take) me (?:off|from) (?:your|this|the) (?:list|texts|messages)(?: please)?$/u,
+  /^i (?:want|would like|wish) to (?:unsubscribe|opt out|stop (?:these|your|the) (?:texts|messages))(?: please)?$/u,
+];
+
 /** The keyword a message is, or null for an ordinary message. */
 export function smsKeyword(body: string): SmsKeyword | null {
-  const word = body
+  const text = body
     .trim()
     .replace(/[.!?]+$/u, '')
     .replace(/\s+/gu, ' ')
+    .replace(/[’‘]/gu, "'")
     .toLowerCase();
-  return KEYWORDS[word] ?? null;
+  const keyword = KEYWORDS[text];
+  if (keyword) return keyword;
+  return text.length <= 80 && REVOCATIONS.some((r) => r.test(text)) ? 'stop' : null;
 }
 
 /** Replaces {{bot_name}} in a bot's help text. */
