@@ -21,7 +21,6 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/core/logger.js';
@@ -31,7 +30,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { startServer, type Server } from '../src/main.js';
 import { SEND_CONCURRENCY } from '../src/features/campaigns/recipients-batch.js';
 import { twilioSms } from '../src/providers/sms/twilio-sms.js';
-import { codeVersion, machineDescription, median, num, round } from './support.js';
+import { codeVersion, machineDescription, median, num, round, scratchDatabase } from './support.js';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RECIPIENTS = num('BENCH_CAMP_RECIPIENTS', 10_000);
@@ -159,15 +158,9 @@ export interface CampaignResults {
 
 export async function runCampaignBench(): Promise<CampaignResults> {
   const started = performance.now();
-  const dbName = `sinth_bench_camp_${process.pid}`;
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  const pgVersion = (await admin.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
-  const loadBefore = os.loadavg()[0]!;
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.query(`create database ${dbName}`);
-  const dbUrl = new URL(BASE_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await scratchDatabase(BASE_URL, `sinth_bench_camp_${process.pid}`);
+  const { pgVersion, loadBefore } = scratch;
+  const dbUrl = new URL(scratch.url);
   const provider = await startProvider();
   let server: Server | null = null;
   try {
@@ -222,8 +215,7 @@ export async function runCampaignBench(): Promise<CampaignResults> {
   } finally {
     await server?.close();
     provider.child.send('stop');
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

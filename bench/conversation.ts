@@ -13,7 +13,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +20,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { newId } from '../src/core/ids.js';
 import { DEFAULT_SHAPE, REPLY, startFakeModel, type FakeModel } from './conversation-fake-model.js';
-import { codeVersion, machineDescription, num, round } from './support.js';
+import { codeVersion, machineDescription, num, round, scratchDatabase } from './support.js';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = num('BENCH_SECONDS', 20);
@@ -396,15 +395,10 @@ export interface ConversationResults {
 }
 
 export async function runConversationBench(): Promise<ConversationResults> {
-  const dbName = `sinth_bench_conv_${process.pid}`;
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  const pgVersion = (await admin.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
-  const loadBefore = os.loadavg()[0]!;
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.query(`create database ${dbName}`);
-  const dbUrl = new URL(BASE_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await scratchDatabase(BASE_URL, `sinth_bench_conv_${process.pid}`);
+  const { pgVersion, loadBefore, admin } = scratch;
+  const dbName = scratch.name;
+  const dbUrl = new URL(scratch.url);
 
   const fake = await startFakeModel();
   const children: ChildProcess[] = [];
@@ -481,8 +475,7 @@ export async function runConversationBench(): Promise<ConversationResults> {
     for (const child of children) await stopChild(child).catch(() => undefined);
     await fake.close();
     agent.destroy();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

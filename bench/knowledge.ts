@@ -23,7 +23,6 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import pino from 'pino';
 import type { AppDeps } from '../src/core/context.js';
 import { newId } from '../src/core/ids.js';
@@ -43,7 +42,7 @@ import { retrievePassages } from '../src/features/knowledge/retrieval.js';
 import { markdownDocument, plainDocument, queries, rng, vocabulary, type Query, type Vocabulary } from './knowledge-corpus.js';
 import { loadPassages, type LoadStats } from './knowledge-load.js';
 import { sitePaths } from './knowledge-site.js';
-import { codeVersion, machineDescription, median, num, round } from './support.js';
+import { codeVersion, machineDescription, median, num, round, scratchDatabase } from './support.js';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const INGEST_MB = num('BENCH_KB_INGEST_MB', 4);
@@ -549,15 +548,9 @@ export interface KnowledgeResults {
 
 export async function runKnowledgeBench(): Promise<KnowledgeResults> {
   const started = performance.now();
-  const dbName = `sinth_bench_kb_${process.pid}`;
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  const pgVersion = (await admin.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
-  const loadBefore = os.loadavg()[0]!;
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.query(`create database ${dbName}`);
-  const dbUrl = new URL(BASE_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const scratch = await scratchDatabase(BASE_URL, `sinth_bench_kb_${process.pid}`);
+  const { pgVersion, loadBefore } = scratch;
+  const dbUrl = new URL(scratch.url);
   let handle: DatabaseHandle | null = null;
   try {
     handle = await openDatabase({ databaseUrl: dbUrl.toString(), dataDir: os.tmpdir(), poolSize: 4 });
@@ -603,8 +596,7 @@ export async function runKnowledgeBench(): Promise<KnowledgeResults> {
     };
   } finally {
     await handle?.close();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 /** A numeric setting from the environment, or its default. */
 export const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -23,4 +24,39 @@ export function codeVersion(): string {
 export function machineDescription(pgVersion: string, loadBefore: number): string {
   const cpus = os.cpus();
   return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, PostgreSQL ${pgVersion} on the same machine, 1-minute load average ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end`;
+}
+
+export interface ScratchDatabase {
+  name: string;
+  /** The scratch database's connection URL. */
+  url: string;
+  pgVersion: string;
+  /** The 1-minute load average before the run, for machineDescription. */
+  loadBefore: number;
+  /** A connection to the server's maintenance database (for pg_stat_activity and the like). */
+  admin: pg.Client;
+  drop(): Promise<void>;
+}
+
+/** A fresh database named `name` on the server of `baseUrl` (any existing one of that name is dropped first). */
+export async function scratchDatabase(baseUrl: string, name: string): Promise<ScratchDatabase> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  const pgVersion = (await admin.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
+  const loadBefore = os.loadavg()[0]!;
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    pgVersion,
+    loadBefore,
+    admin,
+    drop: async () => {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
 }
