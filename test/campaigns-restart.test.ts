@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { PGlite } from '@electric-sql/pglite';
 import { testConfig } from './support/harness.js';
 import { randomUsNumber, startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
+import { waitUntil } from './support/wait.js';
 import { createLogger } from '../src/core/logger.js';
 import { newId } from '../src/core/ids.js';
 import { openDatabase, pgliteOptions, wrapPglite, type DatabaseHandle } from '../src/db/database.js';
@@ -125,15 +125,6 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 800)}`);
-    await sleep(100);
-  }
-}
 
 it('a worker killed mid-campaign: the restarted one sends every remaining text once and none twice', { timeout: 180_000 }, async () => {
   const env = {
@@ -168,14 +159,14 @@ it('a worker killed mid-campaign: the restarted one sends every remaining text o
   const started = await call(a, 'POST', '/send_bulk_messages', key, { bot_id: bot.bot_id, audience: { all: true }, message: 'Once only', channel: 'sms', quiet_hours: false, rate_per_second: 1000 });
   expect(started.status, JSON.stringify(started.body)).toBe(200);
   const campaignId: string = started.body.campaign_id;
-  await until(async () => proxy.held.length, (n) => n === SEND_CONCURRENCY, 'every send slot of the worker to hang');
+  await waitUntil(async () => proxy.held.length, (n) => n === SEND_CONCURRENCY, 'every send slot of the worker to hang');
 
   const committed = await kill(a);
   const sentBeforeRestart = fake.sent.filter((m) => m.from === from).length;
   proxy.holdAfter(null);
   const b = (restarted = await startProcess(env, { pglite: committed }));
   // The restarted process's cron sweep, called on each poll rather than waited for (it runs each minute).
-  const done = await until(
+  const done = await waitUntil(
     async () => {
       await resumeCampaigns(b.server.deps);
       return (await call(b, 'GET', '/get_bulk_campaign', key, { campaign_id: campaignId })).body;

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './support/harness.js';
 import { randomUsNumber, startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
+import { waitUntil } from './support/wait.js';
 import { newId } from '../src/core/ids.js';
 import { setCampaignClock } from '../src/features/campaigns/clock.js';
 import { resumeCampaigns } from '../src/features/campaigns/jobs.js';
@@ -73,17 +73,8 @@ const send = (key: string, body: Record<string, unknown>, headers?: Record<strin
   h.request('POST', '/send_bulk_messages', { key, body: { channel: 'sms', quiet_hours: false, rate_per_second: 1000, ...body }, ...(headers ? { headers } : {}) });
 const get = (key: string, id: string) => h.request('GET', '/get_bulk_campaign', { key, query: { campaign_id: id } });
 
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 800)}`);
-    await sleep(100);
-  }
-}
 
-const finished = (key: string, id: string) => until(async () => (await get(key, id)).body, (c) => c.status === 'completed' || c.status === 'canceled', `campaign ${id} to finish`);
+const finished = (key: string, id: string) => waitUntil(async () => (await get(key, id)).body, (c) => c.status === 'completed' || c.status === 'canceled', `campaign ${id} to finish`);
 /** Texts the fake provider took from this number, by recipient. */
 const textsFrom = (from: string) => fake.sent.filter((m) => m.from === from);
 function perRecipient(from: string): Map<string, number> {
@@ -275,7 +266,7 @@ describe('schedules and quiet hours (an injected campaign clock)', () => {
 
     await h.deps.db.updateTable('end_users').set({ opted_out: true }).where('bot_id', '=', s.botId).where('phone', '=', phones[1]!).execute();
     now = new Date('2025-06-10T15:00:01Z');
-    await until(() => resumeCampaigns(h.deps), (n) => n === 1, 'the sweep to start the campaign');
+    await waitUntil(() => resumeCampaigns(h.deps), (n) => n === 1, 'the sweep to start the campaign');
     const c = await finished(s.key, res.body.campaign_id);
     expect(c.counts).toMatchObject({ sent: 2, skipped: { opted_out: 1 } });
     expect(textsFrom(s.from).map((t) => t.to).sort()).toEqual([phones[0], phones[2]].sort());
@@ -287,7 +278,7 @@ describe('schedules and quiet hours (an injected campaign clock)', () => {
     const london = ['+442079460001', '+442079460002'];
     await addUsers(s, [...ny, ...london].map((phone) => ({ phone })));
     const res = await send(s.key, { bot_id: s.botId, audience: { all: true }, message: 'Good morning', quiet_hours: true });
-    const c = await until(async () => (await get(s.key, res.body.campaign_id)).body, (v) => v.counts.sent === 2 && v.counts.deferred === 3, 'London sent, New York deferred');
+    const c = await waitUntil(async () => (await get(s.key, res.body.campaign_id)).body, (v) => v.counts.sent === 2 && v.counts.deferred === 3, 'London sent, New York deferred');
     expect(c).toMatchObject({ status: 'sending', next_send_at: '2025-06-10T12:00:00.000Z', counts: { pending: 3 } });
     expect(textsFrom(s.from).map((t) => t.to).sort()).toEqual([...london].sort());
 
@@ -296,7 +287,7 @@ describe('schedules and quiet hours (an injected campaign clock)', () => {
     expect((await get(s.key, res.body.campaign_id)).body.counts.deferred).toBe(3);
     now = new Date('2025-06-10T12:00:00Z');
     // Once the dispatcher that deferred them has let go of the campaign, the sweep starts it again.
-    await until(() => resumeCampaigns(h.deps), (n) => n === 1, 'the sweep to restart the campaign');
+    await waitUntil(() => resumeCampaigns(h.deps), (n) => n === 1, 'the sweep to restart the campaign');
     const done = await finished(s.key, res.body.campaign_id);
     expect(done.counts).toMatchObject({ sent: 5, deferred: 0, pending: 0 });
     expect(perRecipient(s.from).size).toBe(5);
@@ -326,14 +317,14 @@ describe('rate and cancel', () => {
     const phones = numbers(30);
     await addUsers(s, phones.map((phone) => ({ phone })));
     const res = await send(s.key, { bot_id: s.botId, audience: { all: true }, message: 'slow', rate_per_second: 1 });
-    await until(async () => (await get(s.key, res.body.campaign_id)).body, (v) => v.counts.sent >= 1, 'a first text');
+    await waitUntil(async () => (await get(s.key, res.body.campaign_id)).body, (v) => v.counts.sent >= 1, 'a first text');
     const canceled = await h.request('POST', '/cancel_bulk_campaign', { key: s.key, body: { campaign_id: res.body.campaign_id } });
     expect(canceled.status).toBe(200);
     expect(canceled.body.status).toBe('canceled');
     expect(canceled.body.counts.canceled).toBeGreaterThan(0);
 
     // Once the dispatcher has let go of the campaign, nothing more can go out: compare with the provider.
-    await until(() => h.deps.db.selectFrom('campaigns').select('dispatcher_id').where('id', '=', res.body.campaign_id).executeTakeFirstOrThrow(), (r) => r.dispatcher_id === null, 'the dispatcher to stop');
+    await waitUntil(() => h.deps.db.selectFrom('campaigns').select('dispatcher_id').where('id', '=', res.body.campaign_id).executeTakeFirstOrThrow(), (r) => r.dispatcher_id === null, 'the dispatcher to stop');
     const after = (await get(s.key, res.body.campaign_id)).body;
     expect(after.counts.sent + after.counts.sending).toBe(textsFrom(s.from).length);
     expect(after.counts.sent + after.counts.sending + after.counts.canceled).toBe(30);

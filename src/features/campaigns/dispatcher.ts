@@ -19,10 +19,13 @@ import { parseTemplate } from './template.js';
  * in the transaction that takes the recipient out of `pending`, and the send service claims that row
  * (queued → sending) before it calls the provider. So a crash at any point leaves each recipient
  * either pending (nothing was sent: taken again later), or with a `queued` row (never handed to the
- * provider: sent by the next dispatcher, or by the backup send job, once, by that claim), or with a
- * row past `queued`. The one window no database can close is a row `sending` when the process died
- * (the provider may or may not have taken the message, or its answer was lost): the send service
- * never sends such a row again and the campaign reports it under `sending`. A duplicate marketing
+ * provider: sent by the next dispatcher, which sends such leftovers first and does not complete the
+ * campaign while any is left; once, by that claim), or with a row past `queued`. The next dispatcher
+ * comes from the sweep (a stale heartbeat), or from pg-boss retrying the dead run's job when it
+ * expires (when every pending recipient waits for quiet hours to end, which the sweep leaves alone).
+ * The one window no database can close is a row `sending` when the process died (the provider may
+ * or may not have taken the message, or its answer was lost): the send service never sends such a
+ * row again and the campaign reports it under `sending`. A duplicate marketing
  * text is the worse failure (it annoys and can breach consent rules); the operator sees the count.
  *
  * One dispatcher per campaign at a time, through a heartbeat on the campaign row: a run whose
@@ -142,6 +145,8 @@ async function idle(deps: AppDeps, ctx: ServiceContext, campaignId: string, now:
     .executeTakeFirstOrThrow();
   if (!left.pending) {
     await deliverAll(deps, await leftoverSms(deps, campaignId));
+    // A row still queued (a database error on its send): not done yet, and no send job would take it.
+    if ((await leftoverSms(deps, campaignId)).length) return { outcome: 'continued', after: 5 };
     const done = await deps.db.transaction().execute((trx) => completeCampaign(trx, ctx, campaignId));
     return { outcome: done ? 'completed' : 'canceled', after: null };
   }
@@ -152,6 +157,8 @@ async function idle(deps: AppDeps, ctx: ServiceContext, campaignId: string, now:
 /** The bot has no SMS number any more: what is left cannot be sent from it, so it fails and the campaign ends. */
 async function failRest(deps: AppDeps, ctx: ServiceContext, c: CampaignRow): Promise<Step> {
   deps.log.warn({ campaign_id: c.id, bot_id: c.bot_id }, 'campaign bot has no SMS number; remaining recipients fail');
+  // Rows a previous run left queued: the send service cancels them (no_sms_number) rather than leave them queued.
+  await deliverAll(deps, await leftoverSms(deps, c.id));
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('campaign_recipients').set({ state: 'failed', reason: 'no_sms_number', updated_at: new Date() }).where('campaign_id', '=', c.id).where('state', '=', 'pending').execute();
     if (c.status !== 'sending') await trx.updateTable('campaigns').set({ status: 'sending', started_at: new Date() }).where('id', '=', c.id).execute();

@@ -4,6 +4,10 @@ import { emitEvent } from '../../core/events.js';
 import type { DB } from '../../db/schema.js';
 import { campaignCounts, type CampaignRow } from './campaign-view.js';
 import { campaignNow } from './clock.js';
+import { SMS_SEND_JOB } from '../sms/send-service.js';
+
+/** A canceled campaign's rows still queued are sent by a job this long after the cancel. */
+const LEFTOVER_SEND_DELAY_SECONDS = 60;
 
 export const ACTIVE_STATUSES = ['scheduled', 'queued', 'sending'] as const;
 
@@ -24,6 +28,18 @@ export async function cancelCampaign(trx: Transaction<DB>, ctx: ServiceContext, 
   const now = new Date();
   const row = await trx.updateTable('campaigns').set({ status: 'canceled', canceled_at: now, updated_at: now }).where('id', '=', c.id).returningAll().executeTakeFirstOrThrow();
   await trx.updateTable('campaign_recipients').set({ state: 'canceled', updated_at: now }).where('campaign_id', '=', c.id).where('state', '=', 'pending').execute();
+  // Handed over but still queued (campaign rows carry no send job of their own: the dispatcher sends
+  // them, and no dispatcher runs for a canceled campaign): a send job each, after the live dispatcher
+  // (if any) has had its turn. The send service's claim sends each once whoever comes first.
+  const left = await trx
+    .selectFrom('campaign_recipients as r')
+    .innerJoin('sms_messages as m', 'm.id', 'r.sms_message_id')
+    .select('m.id')
+    .where('r.campaign_id', '=', c.id)
+    .where('r.state', '=', 'queued')
+    .where('m.status', '=', 'queued')
+    .execute();
+  for (const m of left) await ctx.jobs.send(SMS_SEND_JOB, { sms_id: m.id, allow_opted_out: false }, { trx, startAfterSeconds: LEFTOVER_SEND_DELAY_SECONDS });
   await finished(trx, ctx, row, 'canceled', { reason });
   return row;
 }

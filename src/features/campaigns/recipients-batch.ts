@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { AppDeps, ServiceContext } from '../../core/context.js';
 import type { DB, RecipientState } from '../../db/schema.js';
-import { deliverSms, queueSms } from '../sms/send-service.js';
+import { deliverSms, queueSmsMany, type OutboundSms } from '../sms/send-service.js';
 import type { CampaignRow } from './campaign-view.js';
 import { sendKeyOf } from './lifecycle.js';
 import { nextSendTime } from './quiet-hours.js';
@@ -11,11 +11,12 @@ import { renderTemplate, type Template } from './template.js';
 /** Provider calls in flight at once per dispatcher: hides the provider's latency without flooding the pool. */
 export const SEND_CONCURRENCY = 16;
 /**
- * The send job queueSms queues with every SMS waits this long. The dispatcher sends the message itself
- * at once, so normally the job finds it sent and stops; it sends only what a dispatcher that died
- * right after its batch committed left queued.
+ * A campaign's SMS rows are queued without the send service's per-row `sms.send` job: the dispatcher
+ * sends them itself right after its batch commits, and what a dispatcher that died (or hit a database
+ * error) left `queued` is sent by the next one (leftoverSms, at the start of every slice and before
+ * the campaign completes; the sweep and the backup dispatch job start one). A campaign canceled
+ * meanwhile gets send jobs for those rows (lifecycle.ts), as sent is sent.
  */
-const BACKUP_SEND_DELAY_SECONDS = 60;
 
 export interface BatchPlan {
   now: Date;
@@ -93,7 +94,7 @@ export async function claimBatch(deps: AppDeps, ctx: ServiceContext, c: Campaign
       .execute();
 
     const changes: Change[] = [];
-    const queued: string[] = [];
+    const sends: Array<{ change: Change; sms: OutboundSms }> = [];
     let slots = plan.slots;
     for (const u of rows) {
       const reason = skipReason(u, plan.ageGate);
@@ -113,15 +114,17 @@ export async function claimBatch(deps: AppDeps, ctx: ServiceContext, c: Campaign
         continue;
       }
       slots--;
-      const sms = await queueSms(
-        trx,
-        ctx,
-        { botId: c.bot_id, to: u.phone!, body, sendKey: sendKeyOf(c.id, u.end_user_id), endUserId: u.end_user_id, campaignId: c.id, from: plan.from },
-        { startAfterSeconds: BACKUP_SEND_DELAY_SECONDS },
-      );
-      changes.push({ id: u.end_user_id, state: 'queued', smsId: sms.id });
-      if (sms.status === 'queued') queued.push(sms.id);
+      const change: Change = { id: u.end_user_id, state: 'queued' };
+      changes.push(change);
+      sends.push({ change, sms: { botId: c.bot_id, to: u.phone!, body, sendKey: sendKeyOf(c.id, u.end_user_id), endUserId: u.end_user_id, campaignId: c.id, from: plan.from } });
     }
+    // All the batch's rows in one INSERT; no per-row send job (see above).
+    const smsRows = await queueSmsMany(trx, ctx, sends.map((s) => s.sms), { sendJob: false });
+    const queued: string[] = [];
+    smsRows.forEach((sms, i) => {
+      sends[i]!.change.smsId = sms.id;
+      if (sms.status === 'queued') queued.push(sms.id);
+    });
     await applyChanges(trx, c.id, changes);
     return { stopped: false, claimed: rows.length, queued };
   });
@@ -141,7 +144,7 @@ async function applyChanges(trx: Transaction<DB>, campaignId: string, changes: C
 
 /**
  * Sends queued SMS through the send service, SEND_CONCURRENCY at a time. deliverSms claims each row
- * (queued → sending) before calling the provider, so a row the backup job or another dispatcher sends
+ * (queued → sending) before calling the provider, so a row a send job or another dispatcher sends
  * at the same moment still goes out once. Provider refusals are stored by deliverSms, not thrown.
  */
 export async function deliverAll(deps: AppDeps, smsIds: string[]): Promise<void> {
@@ -152,7 +155,7 @@ export async function deliverAll(deps: AppDeps, smsIds: string[]): Promise<void>
       try {
         await deliverSms(deps, id);
       } catch (err) {
-        // A database error: the row stays queued and the backup send job tries it again.
+        // A database error: the row stays queued and the dispatcher tries it again (leftoverSms).
         deps.log.error({ err, sms_id: id }, 'campaign send failed');
       }
     }

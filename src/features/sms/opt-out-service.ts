@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { ServiceContext } from '../../core/context.js';
 import { writeAudit } from '../../core/audit.js';
@@ -63,15 +63,18 @@ export async function recipientHold(
   accountId: string,
   at: { botId: string; phone: string; endUserId?: string | null },
 ): Promise<'blocked' | 'opted_out' | null> {
-  // One after the other: inside a transaction both run on its one connection anyway.
-  const suppressed = await q.selectFrom('suppressions').select('phone').where('account_id', '=', accountId).where('phone', '=', at.phone).executeTakeFirst();
-  const users = await q
+  // One query: the account's suppression of the number, and the bot's users it may be (an aggregate: always one row).
+  const held = await q
     .selectFrom('end_users')
-    .select(['opted_out', 'blocked'])
+    .select((eb) => [
+      sql<boolean>`coalesce(bool_or(blocked), false)`.as('blocked'),
+      sql<boolean>`coalesce(bool_or(opted_out), false)`.as('opted_out'),
+      eb.exists(eb.selectFrom('suppressions').select(sql`1`.as('one')).where('suppressions.account_id', '=', accountId).where('suppressions.phone', '=', at.phone)).as('suppressed'),
+    ])
     .where('bot_id', '=', at.botId)
     .where((eb) => (at.endUserId ? eb.or([eb('id', '=', at.endUserId), eb('phone', '=', at.phone)]) : eb('phone', '=', at.phone)))
-    .execute();
-  if (users.some((u) => u.blocked)) return 'blocked';
-  if (suppressed || users.some((u) => u.opted_out)) return 'opted_out';
+    .executeTakeFirstOrThrow();
+  if (held.blocked) return 'blocked';
+  if (held.suppressed || held.opted_out) return 'opted_out';
   return null;
 }
