@@ -82,7 +82,7 @@ export async function loadPassages(pool: pg.Pool, v: Vocabulary, targets: LoadTa
         }
         rows += cols.id.length;
         await send(
-          // The passages and their words in the bot's dictionary, as insertPassages stores them.
+          // The passages (as insertPassages stores them) and their words in the bot's dictionary (as recordTerms adds them).
           `with stored as (
              insert into knowledge_chunks (id, source_id, bot_id, position, heading, content, tokens)
              select id, source_id, $1, position, heading, content, tokens

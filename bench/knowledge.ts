@@ -675,7 +675,7 @@ function header(r: KnowledgeResults): string {
     `- **Ingestion**: ${i.files} files (${i.mb} MB: two Markdown files with headings, lists and paragraphs for each plain-text one, 64 KB to 1 MB), ` +
     `${i.chunks} passages of ${i.meanChunkTokens} tokens on average. sinth: the ingest job (ingestSource, called directly: no HTTP, no queue polling) ` +
     `for each file already uploaded, ${i.concurrency} at a time as one worker process runs them (INGEST_CONCURRENCY): load the bytes, parseFile, ` +
-    `chunkMarkdown, one transaction storing the passages and their words in the bot's dictionary, the source's status and event. ` +
+    `chunkMarkdown, a transaction storing the passages, a statement adding their words to the bot's dictionary, and one recording the source's status and event. ` +
     `Baseline: the same passages, cut beforehand, inserted as the same rows by one plain \`insert … select from jsonb_to_recordset\` per file in a ` +
     `transaction, also ${i.concurrency} at a time: PostgreSQL's share (the generated tsvector, the table's indexes, TOAST) without parsing or tokenizing. ` +
     `Also the job's steps for one file at a time, timed step by step. MB/s = file bytes ÷ time; `+

@@ -125,7 +125,6 @@ afterAll(async () => {
   await fake.close();
 });
 
-
 it('a worker killed mid-campaign: the restarted one sends every remaining text once and none twice', { timeout: 180_000 }, async () => {
   const env = {
     TWILIO_ACCOUNT_SID: fake.account.sid,

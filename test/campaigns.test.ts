@@ -73,7 +73,6 @@ const send = (key: string, body: Record<string, unknown>, headers?: Record<strin
   h.request('POST', '/send_bulk_messages', { key, body: { channel: 'sms', quiet_hours: false, rate_per_second: 1000, ...body }, ...(headers ? { headers } : {}) });
 const get = (key: string, id: string) => h.request('GET', '/get_bulk_campaign', { key, query: { campaign_id: id } });
 
-
 const finished = (key: string, id: string) => waitUntil(async () => (await get(key, id)).body, (c) => c.status === 'completed' || c.status === 'canceled', `campaign ${id} to finish`);
 /** Texts the fake provider took from this number, by recipient. */
 const textsFrom = (from: string) => fake.sent.filter((m) => m.from === from);
@@ -117,8 +116,8 @@ describe('a campaign to 1,000 users', () => {
     expect(textsFrom(s.from).find((t) => t.to === phones[42])?.body).toBe('Hi Fan 42, the tour is on!');
 
     const rows = await h.deps.db.selectFrom('sms_messages').select(['send_key', 'campaign_id']).where('campaign_id', '=', c.campaign_id).execute();
-    expect(rows).toHaveLength(985);
-    expect(rows.every((r) => r.send_key === `campaign:${c.campaign_id}:${users.find((u) => r.send_key!.endsWith(u.id))?.id}`)).toBe(true);
+    // One row per reachable user, under that user's send key.
+    expect(rows.map((r) => r.send_key).sort()).toEqual(users.slice(15).map((u) => `campaign:${c.campaign_id}:${u.id}`).sort());
     const events = await h.deps.db.selectFrom('outbox_events').select('payload').where('account_id', '=', s.accountId).where('type', '=', 'campaign.finished').execute();
     expect(events).toHaveLength(1);
     expect(events[0]!.payload).toMatchObject({ data: { campaign_id: c.campaign_id, status: 'completed', counts: { sent: 985 } } });

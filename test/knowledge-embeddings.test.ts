@@ -231,6 +231,8 @@ describe.skipIf(onPostgres)('hybrid retrieval (PGlite with pgvector)', () => {
   it('leaves the question without a vector when the provider fails or is slow, so retrieval stays full-text', async () => {
     fake.failEmbeddings(500);
     expect(await embedQuery(h.deps, 'ferry times')).toBeNull();
+    // No retry for a question, even after an error the client would retry.
+    expect(fake.embedded).toHaveLength(1);
     fake.reset();
     fake.delayEmbeddings(10_000);
     const started = Date.now();

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUsNumber } from './support/fake-twilio.js';
 import { expectError, expectInvalid } from './support/assertions.js';
-import { postSinch, postTwilio, sinchMo, smsBot, smsRows, startSmsWorld, twilioInbound, twilioSentTo, until, type SmsWorld } from './support/sms.js';
+import { postSinch, postTwilio, sinchMo, smsBot, smsRows, twilioInbound, twilioSentTo, until, useSmsWorld, type SmsWorld } from './support/sms.js';
 import { countSegments } from '../src/features/sms/segments.js';
 import { smsKeyword } from '../src/features/sms/keywords.js';
 
@@ -9,14 +9,8 @@ import { smsKeyword } from '../src/features/sms/keywords.js';
 // costs in parts.
 
 let w: SmsWorld;
-beforeAll(async () => {
-  w = await startSmsWorld();
-});
-afterAll(async () => w.close());
-beforeEach(() => {
-  w.llm.reset();
-  w.tw.reset();
-  w.sinch.reset();
+useSmsWorld((world) => {
+  w = world;
 });
 
 const sendSms = (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => w.h.request('POST', '/send_sms', { key, body, headers });

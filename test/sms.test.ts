@@ -1,24 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUsNumber, fakeAccountSid } from './support/fake-twilio.js';
 import { startHarness, type Harness } from './support/harness.js';
 import {
-  PUBLIC_URL, addNumber, postSinch, postTwilio, randomSid, sinchMo, smsBot, smsJobsDone, smsRows, startSmsWorld, twilioInbound, twilioSentTo, until, type SmsWorld,
+  PUBLIC_URL, addNumber, postSinch, postTwilio, randomSid, sinchMo, smsBot, smsJobsDone, smsRows, twilioInbound, twilioSentTo, until, useSmsWorld, type SmsWorld,
 } from './support/sms.js';
 
 // SMS end to end: signed webhooks from Twilio and Sinch, the inbound job (keywords, the engine), and
 // replies through the providers' fakes; the database and the fakes' records show what happened.
 
 let w: SmsWorld;
-beforeAll(async () => {
-  w = await startSmsWorld();
-});
-afterAll(async () => w.close());
-beforeEach(() => {
-  w.llm.reset();
-  w.tw.reset();
-  w.sinch.reset();
+useSmsWorld((world) => {
+  w = world;
 });
 
 const TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';

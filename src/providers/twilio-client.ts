@@ -73,7 +73,7 @@ const maskSids = (text: string) => text.replace(/AC[0-9a-fA-F]{32}/g, 'AC…');
  * network failure or timeout. Built from chosen fields only: the SDK's own errors can hold the
  * request, and so the credentials.
  */
-export function twilioFailure(err: unknown): ProviderApiError {
+function twilioFailure(err: unknown): ProviderApiError {
   if (err instanceof ProviderApiError) return err;
   const e = err as { status?: unknown; code?: unknown; message?: unknown; detail?: unknown; title?: unknown; response?: unknown };
   if (err instanceof twilio.RestException || (err instanceof Error && err.name === 'TwilioServiceException')) {

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import twilio from 'twilio';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import { sealTwilioToken } from '../../src/providers/twilio-client.js';
 import { startHarness, type Harness } from './harness.js';
@@ -50,6 +51,21 @@ export async function startSmsWorld(): Promise<SmsWorld> {
       await Promise.all([llm.close(), tw.close(), sinch.close()]);
     },
   };
+}
+
+/** A test file's world: started before its tests (handed to `set`), closed after them, its fakes reset before each test. */
+export function useSmsWorld(set: (w: SmsWorld) => void): void {
+  let world: SmsWorld;
+  beforeAll(async () => {
+    world = await startSmsWorld();
+    set(world);
+  });
+  afterAll(async () => world.close());
+  beforeEach(() => {
+    world.llm.reset();
+    world.tw.reset();
+    world.sinch.reset();
+  });
 }
 
 export const randomSid = (prefix: 'SM' | 'MM' = 'SM') => `${prefix}${randomBytes(16).toString('hex')}`;

@@ -1,15 +1,14 @@
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { CampaignsTable, DB } from '../../db/schema.js';
-import type { Counts, SkipReason } from './schemas.js';
+import { SkipReason, type Counts } from './schemas.js';
 
 type Q = Database | Transaction<DB>;
 export type CampaignRow = Selectable<CampaignsTable>;
 
-const SKIP_REASONS: SkipReason[] = ['opted_out', 'blocked', 'age_gate', 'no_phone', 'suppressed'];
 const emptyCounts = (): Counts => ({
   total: 0, pending: 0, deferred: 0, sending: 0, sent: 0, delivered: 0, failed: 0, canceled: 0,
-  skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Counts['skipped'],
+  skipped: Object.fromEntries(SkipReason.options.map((r) => [r, 0])) as Counts['skipped'],
 });
 
 /**
@@ -67,12 +66,13 @@ function bySms(c: Counts, status: string | null, errorCode: string | null, accep
 }
 
 /** When the earliest deferred recipient is due, or null. */
-export async function nextSendAt(q: Q, campaignId: string): Promise<Date | null> {
+async function nextSendAt(q: Q, campaignId: string, now: Date): Promise<Date | null> {
   const row = await q
     .selectFrom('campaign_recipients')
     .select(sql<Date | null>`min(not_before)`.as('at'))
     .where('campaign_id', '=', campaignId)
     .where('state', '=', 'pending')
+    .where('not_before', '>', now)
     .executeTakeFirst();
   return row?.at ?? null;
 }
@@ -81,7 +81,7 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 export async function campaignView(q: Q, c: CampaignRow, now: Date) {
   const counts = await campaignCounts(q, c.id, now);
-  const next = counts.deferred ? await nextSendAt(q, c.id) : null;
+  const next = counts.deferred ? await nextSendAt(q, c.id, now) : null;
   return {
     campaign_id: c.id,
     bot_id: c.bot_id,

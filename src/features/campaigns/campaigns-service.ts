@@ -1,9 +1,11 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { ServiceContext } from '../../core/context.js';
 import { writeAudit } from '../../core/audit.js';
 import { invalid, notFound, unprocessable } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { inTransaction } from '../../core/transaction.js';
+import type { Database } from '../../db/database.js';
+import type { DB } from '../../db/schema.js';
 import { loadBot } from '../bots/bot-access.js';
 import { pickNumber } from '../sms/numbers.js';
 import { noSmsRoute } from '../sms/send-service.js';
@@ -53,13 +55,14 @@ export async function sendBulkMessages({ ctx, input }: { ctx: ServiceContext; in
       })
       .execute();
 
-    const { user_ids: userIds, tags } = input.audience;
+    const { tags } = input.audience;
+    const userIds = input.audience.user_ids && [...new Set(input.audience.user_ids)];
     const inserted = await trx
       .insertInto('campaign_recipients')
       .columns(['campaign_id', 'end_user_id'])
       .expression((eb) => {
         let q = eb.selectFrom('end_users as u').select([sql<string>`${id}::text`.as('campaign_id'), 'u.id']).where('u.bot_id', '=', bot.id);
-        if (userIds) q = q.where(sql<boolean>`u.user_id = any(${[...new Set(userIds)]}::text[])`);
+        if (userIds) q = q.where(sql<boolean>`u.user_id = any(${userIds}::text[])`);
         if (tags) q = q.where(sql<boolean>`u.tags && ${tags}::text[]`);
         return q;
       })
@@ -70,25 +73,27 @@ export async function sendBulkMessages({ ctx, input }: { ctx: ServiceContext; in
     const startAfterSeconds = scheduleAt ? Math.ceil((scheduleAt.getTime() - now.getTime()) / 1000) : 0;
     await ctx.jobs.send(DISPATCH_JOB, { campaign_id: id }, { trx, startAfterSeconds });
     await writeAudit(trx, ctx, { action: 'campaign.created', objectType: 'campaign', objectId: id, details: { bot_id: bot.id, recipients, schedule_at: scheduleAt?.toISOString() ?? null } });
-    return { campaign_id: id, status, recipients, unmatched_user_ids: userIds ? new Set(userIds).size - recipients : 0 };
+    return { campaign_id: id, status, recipients, unmatched_user_ids: userIds ? userIds.length - recipients : 0 };
   });
 }
 
-async function ownCampaign(ctx: ServiceContext, campaignId: string) {
-  const c = await ctx.db.selectFrom('campaigns').selectAll().where('id', '=', campaignId).where('account_id', '=', ctx.accountId).executeTakeFirst();
+/** The account's campaign (locked for update inside a transaction), or a 404. */
+async function ownCampaign(q: Database | Transaction<DB>, ctx: ServiceContext, campaignId: string, lock = false) {
+  let query = q.selectFrom('campaigns').selectAll().where('id', '=', campaignId).where('account_id', '=', ctx.accountId);
+  if (lock) query = query.forUpdate();
+  const c = await query.executeTakeFirst();
   if (!c) throw notFound('campaign', 'campaign_id');
   return c;
 }
 
 export async function getBulkCampaign({ ctx, input }: { ctx: ServiceContext; input: { campaign_id: string } }) {
-  return campaignView(ctx.db, await ownCampaign(ctx, input.campaign_id), campaignNow());
+  return campaignView(ctx.db, await ownCampaign(ctx.db, ctx, input.campaign_id), campaignNow());
 }
 
 /** Stops what has not gone out; already sent messages stay sent. Canceling again (or after completion) changes nothing. */
 export async function cancelBulkCampaign({ ctx, input }: { ctx: ServiceContext; input: { campaign_id: string } }) {
-  await ownCampaign(ctx, input.campaign_id);
   return ctx.db.transaction().execute(async (trx) => {
-    let c = await trx.selectFrom('campaigns').selectAll().where('id', '=', input.campaign_id).forUpdate().executeTakeFirstOrThrow();
+    let c = await ownCampaign(trx, ctx, input.campaign_id, true);
     if (c.status !== 'completed' && c.status !== 'canceled') {
       c = await cancelCampaign(trx, ctx, c, 'requested');
       await writeAudit(trx, ctx, { action: 'campaign.canceled', objectType: 'campaign', objectId: c.id, details: { bot_id: c.bot_id } });

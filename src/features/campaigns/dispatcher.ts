@@ -6,8 +6,8 @@ import { effectivePolicy } from '../prompts/policy-settings.js';
 import { pickNumber } from '../sms/numbers.js';
 import type { CampaignRow } from './campaign-view.js';
 import { campaignNow } from './clock.js';
-import { cancelCampaign, completeCampaign } from './lifecycle.js';
-import { claimBatch, deliverAll, leftoverSms } from './recipients-batch.js';
+import { ACTIVE_STATUSES, cancelCampaign, completeCampaign, leftoverSms, noLiveDispatcher } from './lifecycle.js';
+import { claimBatch, deliverAll } from './recipients-batch.js';
 import { giveBack, rateBucket, takeSlots, untilNextWindow } from './send-rate.js';
 import { parseTemplate } from './template.js';
 
@@ -57,8 +57,8 @@ export async function dispatchCampaign(deps: AppDeps, campaignId: string): Promi
     .updateTable('campaigns')
     .set({ dispatcher_id: run, heartbeat_at: sql`now()` })
     .where('id', '=', campaignId)
-    .where('status', 'in', ['scheduled', 'queued', 'sending'])
-    .where((eb) => eb.or([eb('dispatcher_id', 'is', null), eb('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${stale})`)]))
+    .where('status', 'in', ACTIVE_STATUSES)
+    .where(noLiveDispatcher(stale))
     .returningAll()
     .executeTakeFirst();
   if (!c) return 'busy'; // another run is alive, or the campaign is over
@@ -99,12 +99,12 @@ async function sendSlice(deps: AppDeps, c: CampaignRow, lease: { lost: boolean }
     await deps.db.transaction().execute((trx) => cancelCampaign(trx, ctx, c, 'bot_deleted'));
     return { outcome: 'canceled', after: null };
   }
-  const number = await pickNumber(deps.db, c.account_id, { botId: c.bot_id, phone: '' });
-  if (!number) return failRest(deps, ctx, c);
   if (c.status !== 'sending') {
     await deps.db.updateTable('campaigns').set({ status: 'sending', started_at: sql`coalesce(started_at, now())`, updated_at: new Date() }).where('id', '=', c.id).where('status', 'in', ['scheduled', 'queued']).execute();
   }
-  await deliverAll(deps, await leftoverSms(deps, c.id));
+  const number = await pickNumber(deps.db, c.account_id, { botId: c.bot_id, phone: '' });
+  if (!number) return failRest(deps, ctx, c);
+  await deliverAll(deps, await leftoverSms(deps.db, c.id));
 
   const template = parseTemplate(c.message);
   const ageGate = effectivePolicy(bot.policy).age_gate;
@@ -144,9 +144,9 @@ async function idle(deps: AppDeps, ctx: ServiceContext, campaignId: string, now:
     .where('state', '=', 'pending')
     .executeTakeFirstOrThrow();
   if (!left.pending) {
-    await deliverAll(deps, await leftoverSms(deps, campaignId));
+    await deliverAll(deps, await leftoverSms(deps.db, campaignId));
     // A row still queued (a database error on its send): not done yet, and no send job would take it.
-    if ((await leftoverSms(deps, campaignId)).length) return { outcome: 'continued', after: 5 };
+    if ((await leftoverSms(deps.db, campaignId)).length) return { outcome: 'continued', after: 5 };
     const done = await deps.db.transaction().execute((trx) => completeCampaign(trx, ctx, campaignId));
     return { outcome: done ? 'completed' : 'canceled', after: null };
   }
@@ -158,10 +158,9 @@ async function idle(deps: AppDeps, ctx: ServiceContext, campaignId: string, now:
 async function failRest(deps: AppDeps, ctx: ServiceContext, c: CampaignRow): Promise<Step> {
   deps.log.warn({ campaign_id: c.id, bot_id: c.bot_id }, 'campaign bot has no SMS number; remaining recipients fail');
   // Rows a previous run left queued: the send service cancels them (no_sms_number) rather than leave them queued.
-  await deliverAll(deps, await leftoverSms(deps, c.id));
+  await deliverAll(deps, await leftoverSms(deps.db, c.id));
   await deps.db.transaction().execute(async (trx) => {
     await trx.updateTable('campaign_recipients').set({ state: 'failed', reason: 'no_sms_number', updated_at: new Date() }).where('campaign_id', '=', c.id).where('state', '=', 'pending').execute();
-    if (c.status !== 'sending') await trx.updateTable('campaigns').set({ status: 'sending', started_at: new Date() }).where('id', '=', c.id).execute();
     await completeCampaign(trx, ctx, c.id);
   });
   return { outcome: 'completed', after: null };

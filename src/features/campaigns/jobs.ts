@@ -3,8 +3,9 @@ import type { AppDeps } from '../../core/context.js';
 import type { JobDefinition } from '../../jobs/queue.js';
 import { campaignNow } from './clock.js';
 import { DISPATCH_JOB, dispatchCampaign } from './dispatcher.js';
+import { ACTIVE_STATUSES, noLiveDispatcher } from './lifecycle.js';
 
-export const SWEEP_JOB = 'campaigns.sweep';
+const SWEEP_JOB = 'campaigns.sweep';
 
 /**
  * Campaigns that should be sending but have no live dispatcher: their run died with its process (its
@@ -20,8 +21,8 @@ export async function resumeCampaigns(deps: AppDeps): Promise<number> {
     .selectFrom('campaigns as c')
     .select('c.id')
     .where('c.jobs_schema', '=', deps.config.JOBS_SCHEMA)
-    .where('c.status', 'in', ['scheduled', 'queued', 'sending'])
-    .where((eb) => eb.or([eb('c.dispatcher_id', 'is', null), eb('c.heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${deps.config.CAMPAIGN_STALE_SECONDS})`)]))
+    .where('c.status', 'in', ACTIVE_STATUSES)
+    .where(noLiveDispatcher(deps.config.CAMPAIGN_STALE_SECONDS))
     .where((eb) => eb.or([eb('c.schedule_at', 'is', null), eb('c.schedule_at', '<=', now)]))
     .where((eb) => {
       const pending = () => eb.selectFrom('campaign_recipients as r').select(sql`1`.as('one')).whereRef('r.campaign_id', '=', 'c.id').where('r.state', '=', 'pending');

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { ServiceContext } from '../../core/context.js';
 import { emitEvent } from '../../core/events.js';
+import type { Database } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { campaignCounts, type CampaignRow } from './campaign-view.js';
 import { campaignNow } from './clock.js';
@@ -10,6 +11,9 @@ import { SMS_SEND_JOB } from '../sms/send-service.js';
 const LEFTOVER_SEND_DELAY_SECONDS = 60;
 
 export const ACTIVE_STATUSES = ['scheduled', 'queued', 'sending'] as const;
+
+/** No dispatcher run holds the campaign, or the one that does has not beaten its heartbeat for `staleSeconds`. */
+export const noLiveDispatcher = (staleSeconds: number) => sql<boolean>`(dispatcher_id is null or heartbeat_at < now() - make_interval(secs => ${staleSeconds}))`;
 
 /** The send key of a recipient's SMS: the send service keeps one row per key, so it is texted once. */
 export const sendKeyOf = (campaignId: string, endUserId: string) => `campaign:${campaignId}:${endUserId}`;
@@ -31,15 +35,7 @@ export async function cancelCampaign(trx: Transaction<DB>, ctx: ServiceContext, 
   // Handed over but still queued (campaign rows carry no send job of their own: the dispatcher sends
   // them, and no dispatcher runs for a canceled campaign): a send job each, after the live dispatcher
   // (if any) has had its turn. The send service's claim sends each once whoever comes first.
-  const left = await trx
-    .selectFrom('campaign_recipients as r')
-    .innerJoin('sms_messages as m', 'm.id', 'r.sms_message_id')
-    .select('m.id')
-    .where('r.campaign_id', '=', c.id)
-    .where('r.state', '=', 'queued')
-    .where('m.status', '=', 'queued')
-    .execute();
-  for (const m of left) await ctx.jobs.send(SMS_SEND_JOB, { sms_id: m.id, allow_opted_out: false }, { trx, startAfterSeconds: LEFTOVER_SEND_DELAY_SECONDS });
+  for (const id of await leftoverSms(trx, c.id)) await ctx.jobs.send(SMS_SEND_JOB, { sms_id: id, allow_opted_out: false }, { trx, startAfterSeconds: LEFTOVER_SEND_DELAY_SECONDS });
   await finished(trx, ctx, row, 'canceled', { reason });
   return row;
 }
@@ -59,4 +55,17 @@ export async function completeCampaign(trx: Transaction<DB>, ctx: ServiceContext
     .executeTakeFirst();
   if (row) await finished(trx, ctx, row, 'completed');
   return Boolean(row);
+}
+
+/** SMS rows of the campaign still queued: left by a dispatcher that died (or hit a database error) after its batch committed. */
+export async function leftoverSms(q: Database | Transaction<DB>, campaignId: string): Promise<string[]> {
+  const rows = await q
+    .selectFrom('campaign_recipients as r')
+    .innerJoin('sms_messages as m', 'm.id', 'r.sms_message_id')
+    .select('m.id')
+    .where('r.campaign_id', '=', campaignId)
+    .where('r.state', '=', 'queued')
+    .where('m.status', '=', 'queued')
+    .execute();
+  return rows.map((r) => r.id);
 }

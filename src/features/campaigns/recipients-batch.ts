@@ -13,7 +13,7 @@ export const SEND_CONCURRENCY = 16;
 /**
  * A campaign's SMS rows are queued without the send service's per-row `sms.send` job: the dispatcher
  * sends them itself right after its batch commits, and what a dispatcher that died (or hit a database
- * error) left `queued` is sent by the next one (leftoverSms, at the start of every slice and before
+ * error) left `queued` is sent by the next one (leftoverSms in lifecycle.ts, at the start of every slice and before
  * the campaign completes; the sweep and the backup dispatch job start one). A campaign canceled
  * meanwhile gets send jobs for those rows (lifecycle.ts), as sent is sent.
  */
@@ -161,17 +161,4 @@ export async function deliverAll(deps: AppDeps, smsIds: string[]): Promise<void>
     }
   };
   await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, smsIds.length) }, worker));
-}
-
-/** SMS rows of the campaign still queued: left by a dispatcher that died after its batch committed. */
-export async function leftoverSms(deps: AppDeps, campaignId: string): Promise<string[]> {
-  const rows = await deps.db
-    .selectFrom('campaign_recipients as r')
-    .innerJoin('sms_messages as m', 'm.id', 'r.sms_message_id')
-    .select('m.id')
-    .where('r.campaign_id', '=', campaignId)
-    .where('r.state', '=', 'queued')
-    .where('m.status', '=', 'queued')
-    .execute();
-  return rows.map((r) => r.id);
 }

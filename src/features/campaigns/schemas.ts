@@ -4,7 +4,7 @@ import { BotId } from '../bots/schemas.js';
 import { UserId } from '../users/schemas.js';
 
 export const CampaignId = Id('camp', 'campaign');
-export const MAX_USER_IDS = 10_000;
+const MAX_USER_IDS = 10_000;
 
 export const Audience = z
   .strictObject({

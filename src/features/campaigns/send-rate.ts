@@ -14,7 +14,7 @@ export interface Slots {
 }
 
 export const rateBucket = (phone: string) => `campaign-sms:${phone}`;
-export const windowOf = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
+const windowOf = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
 
 /**
  * Takes up to `want` of the `limit` slots of the window `at` falls in. The add is one statement on

@@ -12,7 +12,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
 const DEFAULT = /^[^{}|]{0,100}$/;
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 
-export const NAME_FALLBACK = 'there';
+const NAME_FALLBACK = 'there';
 
 type Part = string | { name: string; fallback: string | null };
 export interface Template {

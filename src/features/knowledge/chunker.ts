@@ -195,7 +195,8 @@ function firstWordEnd(text: string): number {
 
 /** Sentences: after . ! ? (and their closing quotes or brackets) followed by white space. */
 export function splitSentences(text: string): string[] {
-  return text.split(/(?<=[.!?]["')\]]?)\s+/).map((s) => s.trim()).filter(Boolean);
+  // The white space SENTENCE_BREAK captures between sentences trims to nothing and is dropped.
+  return text.split(SENTENCE_BREAK).map((s) => s.trim()).filter(Boolean);
 }
 
 function splitWords(sentence: string): Piece[] {

@@ -21,7 +21,7 @@ const PRUNE_DELAY_SECONDS = 30;
 /** A lexeme as tsquery text: quoted, so that no character in it is read as an operator. */
 export const quotedLexeme = (term: RawBuilder<unknown>) => sql`'''' || replace(replace(${term}, '\\', '\\\\'), '''', '''''') || ''''`;
 /** A lexeme as a one-word tsquery. */
-export const lexemeQuery = (term: RawBuilder<unknown>) => sql`(${quotedLexeme(term)})::tsquery`;
+const lexemeQuery = (term: RawBuilder<unknown>) => sql`(${quotedLexeme(term)})::tsquery`;
 
 /**
  * Adds the words of a source's passages (a crawl's: its pages') to its bot's dictionary, in a

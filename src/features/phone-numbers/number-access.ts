@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import type { ServiceContext } from '../../core/context.js';
 import type { Database } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
-import { notFound, unprocessable } from '../../core/errors.js';
+import { conflict, notFound, unprocessable } from '../../core/errors.js';
 import { platformNumbers, twilioWebhooks, type NumbersPort, type NumberWebhooks } from '../../providers/numbers/index.js';
 
 type Q = Database | Transaction<DB>;
@@ -12,6 +12,12 @@ type Q = Database | Transaction<DB>;
 export function findNumber(q: Q, phone: string) {
   return q.selectFrom('phone_numbers').selectAll().where('phone_number', '=', phone).executeTakeFirst();
 }
+
+export const notAvailable = (phone: string) => conflict('number_not_available', `${phone} is not available.`, 'phone_number');
+
+/** An import or Sinch/sandbox registration whose account is gone: it holds the number for no one, and may be taken again. */
+export const isAbandoned = (row: { account_id: string | null; source: string } | undefined) =>
+  row?.account_id === null && (row.source === 'imported' || row.source === 'sinch' || row.source === 'sandbox');
 
 /** The account's number, locked for the change; another account's number is a 404 like a missing one. */
 export async function loadAccountNumber(ctx: ServiceContext, trx: Transaction<DB>, phone: string) {

@@ -8,7 +8,7 @@ import { toE164 } from '../../core/phone.js';
 import { inTransaction } from '../../core/transaction.js';
 import { ProviderApiError } from '../../providers/provider-api-error.js';
 import { loadBot } from '../bots/bot-access.js';
-import { findNumber, loadAccountNumber, requireTwilio } from './number-access.js';
+import { findNumber, isAbandoned, loadAccountNumber, notAvailable, requireTwilio } from './number-access.js';
 import { toPhoneNumber } from './number-view.js';
 import type { AssignNumberInput, DetachNumberInput, GetPhoneNumbersQuery } from './schemas.js';
 
@@ -71,19 +71,18 @@ function registrableChannels(ctx: ServiceContext, input: AssignNumberInput, prov
 }
 
 async function registerNumber(ctx: ServiceContext, input: AssignNumberInput, phone: string, provider: 'sinch' | 'sandbox') {
-  await loadBot(ctx, input.bot_id);
-  const configured = registrableChannels(ctx, input, provider);
   try {
     return await inTransaction(ctx, async (trx) => {
       const bot = await loadBot(ctx, input.bot_id, { q: trx });
+      // After the bot: another account's bot is a 404 before any configuration error.
+      const configured = registrableChannels(ctx, input, provider);
       const existing = await findNumber(trx, phone);
       const mine = existing?.account_id === ctx.accountId;
       if (mine && existing.provider !== provider) {
         throw conflict('provider_mismatch', `${phone} is a ${existing.provider} number of yours; leave provider out to assign it.`, 'provider');
       }
-      // An abandoned import or registration (its account gone) may be registered again; anything else is held.
-      const abandoned = existing?.account_id === null && (existing.source === 'imported' || existing.source === 'sinch' || existing.source === 'sandbox');
-      if (existing && !mine && !abandoned) throw conflict('number_not_available', `${phone} is not available.`, 'phone_number');
+      // An abandoned import or registration may be registered again; anything else is held.
+      if (existing && !mine && !isAbandoned(existing)) throw notAvailable(phone);
       const values = {
         account_id: ctx.accountId,
         provider,
@@ -105,12 +104,12 @@ async function registerNumber(ctx: ServiceContext, input: AssignNumberInput, pho
             .returningAll()
             .executeTakeFirst()
         : await trx.insertInto('phone_numbers').values({ id: newId('num'), phone_number: phone, ...values }).returningAll().executeTakeFirst();
-      if (!row) throw conflict('number_not_available', `${phone} is not available.`, 'phone_number');
+      if (!row) throw notAvailable(phone);
       await writeAudit(trx, ctx, { action: mine ? 'phone_number.assigned' : 'phone_number.registered', objectType: 'phone_number', objectId: row.id, details: { provider, bot_id: bot.id, previous_bot_id: existing?.bot_id ?? null, sms: row.sms, voice: row.voice } });
       return toPhoneNumber(row);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('number_not_available', `${phone} is not available.`, 'phone_number');
+    if (isUniqueViolation(err)) throw notAvailable(phone);
     throw err;
   }
 }
@@ -131,8 +130,10 @@ const result = (row: { id: string; phone_number: string }, r: { released?: boole
  */
 export async function detachPhoneNumber({ ctx, input }: { ctx: ServiceContext; input: DetachNumberInput }) {
   const phone = toE164(input.phone_number, 'phone_number');
-  const current = await ctx.db.selectFrom('phone_numbers').selectAll().where('phone_number', '=', phone).where('account_id', '=', ctx.accountId).executeTakeFirst();
-  if (current && input.release && current.source === 'purchased') return releasePurchased(ctx, current);
+  if (input.release) {
+    const current = await ctx.db.selectFrom('phone_numbers').selectAll().where('phone_number', '=', phone).where('account_id', '=', ctx.accountId).executeTakeFirst();
+    if (current?.source === 'purchased') return releasePurchased(ctx, current);
+  }
   return inTransaction(ctx, async (trx) => {
     const row = await loadAccountNumber(ctx, trx, phone);
     const audit = (action: string) => writeAudit(trx, ctx, { action, objectType: 'phone_number', objectId: row.id, details: { phone_number: phone, previous_bot_id: row.bot_id } });

@@ -10,7 +10,7 @@ import { ProviderApiError } from '../../providers/provider-api-error.js';
 import { sealTwilioToken } from '../../providers/twilio-client.js';
 import { loadBot } from '../bots/bot-access.js';
 import { toAvailableNumber, toPhoneNumber, toPoolNumber } from './number-view.js';
-import { findNumber, requireTwilio, requireWebhooks } from './number-access.js';
+import { findNumber, isAbandoned, notAvailable, requireTwilio, requireWebhooks } from './number-access.js';
 import type { ImportNumberInput, PoolQuery, PurchaseNumberInput, RentNumberInput, SearchNumbersQuery } from './schemas.js';
 
 /**
@@ -18,8 +18,6 @@ import type { ImportNumberInput, PoolQuery, PurchaseNumberInput, RentNumberInput
  * customer's own account. Provider calls happen before the transaction that records the result (a
  * transaction never waits on the network); the one that buys a number gives it back if recording fails.
  */
-
-const notAvailable = (phone: string) => conflict('number_not_available', `${phone} is not available.`, 'phone_number');
 
 /** A number some account holds (or an abandoned import) cannot be bought, rented or imported again. */
 function refuseTaken(ctx: ServiceContext, row: { account_id: string | null } | undefined, phone: string): void {
@@ -131,9 +129,7 @@ export async function importTwilioNumber({ ctx, input }: { ctx: ServiceContext; 
   const hooks = requireWebhooks(ctx.config);
   const existing = await findNumber(ctx.db, phone);
   const reimport = existing?.account_id === ctx.accountId && existing.source === 'imported';
-  // An import or Sinch registration whose account is gone holds the number for no one.
-  const abandoned = existing?.account_id === null && (existing.source === 'imported' || existing.source === 'sinch' || existing.source === 'sandbox');
-  if (!reimport && !abandoned) refuseTaken(ctx, existing, phone);
+  if (!reimport && !isAbandoned(existing)) refuseTaken(ctx, existing, phone);
 
   const port = accountNumbers(ctx.config, { accountSid: input.account_sid, authToken: input.auth_token });
   let found;

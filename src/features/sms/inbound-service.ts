@@ -19,9 +19,10 @@ export interface InboundSms {
 /**
  * Stores an inbound message for the bot its number routes to and queues its handling, in one
  * transaction. Providers retry: the (provider, provider id) unique index makes a second delivery of
- * the same message a no-op, so it is stored and answered once.
+ * the same message a no-op, so it is stored and answered once. Returns the stored row's id, or null
+ * for such a second delivery.
  */
-export async function receiveInboundSms(deps: AppDeps, number: NumberRow & { account_id: string; bot_id: string }, sms: InboundSms): Promise<'stored' | 'duplicate'> {
+export async function receiveInboundSms(deps: AppDeps, number: NumberRow & { account_id: string; bot_id: string }, sms: InboundSms): Promise<string | null> {
   const { encoding, segments } = countSegments(sms.body);
   return deps.db.transaction().execute(async (trx) => {
     const row = await trx
@@ -45,8 +46,8 @@ export async function receiveInboundSms(deps: AppDeps, number: NumberRow & { acc
       .onConflict((oc) => oc.columns(['provider', 'provider_message_id']).where('provider_message_id', 'is not', null).doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!row) return 'duplicate';
+    if (!row) return null;
     await deps.jobs.send(SMS_INBOUND_JOB, { sms_id: row.id }, { trx });
-    return 'stored';
+    return row.id;
   });
 }

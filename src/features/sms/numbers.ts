@@ -1,9 +1,10 @@
-import type { Selectable, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
-import type { DB, PhoneNumbersTable } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
 import type { Database } from '../../db/database.js';
+import type { NumberRow } from '../../providers/sms/index.js';
 
-export type NumberRow = Selectable<PhoneNumbersTable>;
+export type { NumberRow };
 type Q = Database | Transaction<DB>;
 
 /**
@@ -49,9 +50,4 @@ export async function routedNumber(q: Q, provider: 'twilio' | 'sinch' | 'sandbox
     .where('b.deleted_at', 'is', null)
     .whereRef('b.account_id', '=', 'n.account_id')
     .executeTakeFirst();
-}
-
-/** Any number row by its phone number (webhook signature keys live on imported numbers). */
-export async function numberByPhone(q: Q, phone: string) {
-  return q.selectFrom('phone_numbers').selectAll().where('phone_number', '=', phone).executeTakeFirst();
 }

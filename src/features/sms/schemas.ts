@@ -5,7 +5,7 @@ import { UserId } from '../users/schemas.js';
 import { SMS_STATUSES } from './statuses.js';
 
 /** Twilio's limit for one message (it splits into up to 10 parts); Sinch's concatenation is similar. */
-export const MAX_SMS_BODY = 1600;
+const MAX_SMS_BODY = 1600;
 
 export const SendSmsInput = z.strictObject({
   bot_id: BotId,

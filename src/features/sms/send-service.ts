@@ -5,7 +5,7 @@ import { DomainError, unprocessable } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { systemContext } from '../../core/context.js';
 import { ProviderApiError } from '../../providers/provider-api-error.js';
-import { smsProviderFor } from '../../providers/sms/index.js';
+import { smsProviderFor, smsProviderName } from '../../providers/sms/index.js';
 import type { SmsPort } from '../../providers/sms/port.js';
 import { pickNumber, type NumberRow } from './numbers.js';
 import { recipientHold } from './opt-out-service.js';
@@ -116,7 +116,7 @@ async function insertQueued(trx: Transaction<DB>, ctx: ServiceContext, list: Out
           from_number: number.phone_number,
           to_number: sms.to,
           body: sms.body,
-          provider: smsProviderFor(ctx.config, number).provider,
+          provider: smsProviderName(ctx.config, number),
           status: 'queued',
           segments,
           encoding,

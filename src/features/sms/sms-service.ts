@@ -18,7 +18,7 @@ import { noSmsRoute, queueSms, type SmsRow } from './send-service.js';
 import { findOrCreatePhoneUser } from './sms-users.js';
 import type { GetSmsMessagesQuery, SendSmsInput, SimulateInboundInput } from './schemas.js';
 
-export function toSmsMessage(row: SmsRow, userId: string | null) {
+function toSmsMessage(row: SmsRow, userId: string | null) {
   return {
     sms_id: row.id,
     bot_id: row.bot_id,
@@ -131,8 +131,7 @@ export async function simulateInboundSms({ ctx, input }: { ctx: ServiceContext; 
   const from = toE164(input.from, 'from');
   const number = await routedNumber(ctx.db, 'sandbox', to);
   if (!number || number.account_id !== ctx.accountId || !number.bot_id) throw notFound('sandbox number', 'to');
-  const providerMessageId = `SBXIN${newId('sms').slice(4)}`;
-  await receiveInboundSms(ctx, { ...number, account_id: number.account_id, bot_id: number.bot_id }, { provider: 'sandbox', providerMessageId, from, to, body: input.body, mediaUrls: [] });
-  const row = await ctx.db.selectFrom('sms_messages').select('id').where('provider', '=', 'sandbox').where('provider_message_id', '=', providerMessageId).executeTakeFirstOrThrow();
-  return { sms_id: row.id };
+  // A fresh provider id: never a second delivery, so always stored.
+  const smsId = await receiveInboundSms(ctx, { ...number, account_id: number.account_id, bot_id: number.bot_id }, { provider: 'sandbox', providerMessageId: `SBXIN${newId('sms').slice(4)}`, from, to, body: input.body, mediaUrls: [] });
+  return { sms_id: smsId! };
 }

@@ -8,7 +8,7 @@ import { optOutPhone } from './opt-out-service.js';
 import { FINAL_STATUSES, rankOf } from './statuses.js';
 
 /** Twilio's "attempt to send to unsubscribed recipient": the person replied STOP to Twilio directly. */
-export const TWILIO_UNSUBSCRIBED = '21610';
+const TWILIO_UNSUBSCRIBED = '21610';
 
 export interface StatusMatch {
   /** Our row id: from the send itself, Twilio's callback URL, or Sinch's client_reference. */

@@ -46,7 +46,7 @@ export function verifyTwilio(token: string, signature: string | undefined, url: 
 }
 
 /** How far a Sinch signature timestamp may be from our clock, either way. */
-export const SINCH_TOLERANCE_SECONDS = 300;
+const SINCH_TOLERANCE_SECONDS = 300;
 
 /**
  * Sinch's callback HMAC: base64(HMAC-SHA256(secret, body + "." + nonce + "." + timestamp)) in

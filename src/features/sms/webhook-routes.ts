@@ -3,7 +3,8 @@ import type { AppDeps } from '../../core/context.js';
 import { forbidden, invalid } from '../../core/errors.js';
 import { sinchCallback, twilioInbound, twilioStatus, normalizeNumber, type DeliveryReport } from './callbacks.js';
 import { receiveInboundSms, type InboundSms } from './inbound-service.js';
-import { numberByPhone, routedNumber } from './numbers.js';
+import { findNumber } from '../phone-numbers/number-access.js';
+import { routedNumber } from './numbers.js';
 import { applyDeliveryReport } from './status-service.js';
 import { parseForm, twilioTokenFor, verifySinch, verifyTwilio } from './webhook-auth.js';
 
@@ -12,19 +13,13 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 /** Callbacks are small: Twilio's inbound fields (≤1,600 character body) or one Sinch event. */
 const BODY_LIMIT = 64 * 1024;
 
-export interface WebhookOptions {
-  /** The clock Sinch timestamps are checked against (tests move it). */
-  now?: () => number;
-}
-
 /**
  * POST /webhooks/twilio/sms, /webhooks/twilio/sms-status and /webhooks/sinch/sms. Their own content
  * parser keeps the raw bytes, so the signature is checked on exactly what the provider sent before
  * anything is parsed for use; then the message is stored (deduplicated on the provider's id) and
  * handed to a job, and the provider gets its 2xx at once. No API key: the signature is the auth.
  */
-export function smsWebhookRoutes(deps: AppDeps, opts: WebhookOptions = {}) {
-  const now = opts.now ?? Date.now;
+export function smsWebhookRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
     // Encapsulated in this plugin: the rest of the API still takes JSON only.
     app.removeAllContentTypeParsers();
@@ -41,8 +36,8 @@ export function smsWebhookRoutes(deps: AppDeps, opts: WebhookOptions = {}) {
       if (!base) throw refuse(req, 'twilio', 'PUBLIC_URL is not set, so the signed URL cannot be known');
       const form = parseForm(raw(req).toString('utf8'));
       const field = (k: string) => (typeof form[k] === 'string' ? form[k] : undefined);
-      // Read only to choose the key; nothing here is trusted until the signature holds.
-      const number = await numberByPhone(deps.db, normalizeNumber(field(ours)));
+      // Read only to choose the key (webhook signature keys live on imported numbers); nothing here is trusted until the signature holds.
+      const number = await findNumber(deps.db, normalizeNumber(field(ours)));
       const token = twilioTokenFor(deps.config, number?.provider === 'twilio' ? number : undefined, field('AccountSid'));
       if (!token) throw refuse(req, 'twilio', 'no auth token for this account (TWILIO_AUTH_TOKEN unset, or not the imported number\'s account)');
       const signature = req.headers['x-twilio-signature'];
@@ -72,7 +67,7 @@ export function smsWebhookRoutes(deps: AppDeps, opts: WebhookOptions = {}) {
       const secret = deps.config.SINCH_SMS_WEBHOOK_SECRET;
       if (!secret) throw refuse(req, 'sinch', 'SINCH_SMS_WEBHOOK_SECRET is not set');
       const body = raw(req);
-      if (!verifySinch(secret, req.headers, body, now())) throw refuse(req, 'sinch', 'signature mismatch or stale timestamp');
+      if (!verifySinch(secret, req.headers, body, Date.now())) throw refuse(req, 'sinch', 'signature mismatch or stale timestamp');
       let payload: unknown;
       try {
         payload = JSON.parse(body.toString('utf8'));
@@ -95,8 +90,8 @@ async function receive(deps: AppDeps, req: FastifyRequest, sms: InboundSms): Pro
     req.log.info({ provider: sms.provider, to: sms.to }, 'sms to a number that routes to no bot; dropped');
     return;
   }
-  const outcome = await receiveInboundSms(deps, { ...number, account_id: number.account_id, bot_id: number.bot_id }, sms);
-  if (outcome === 'duplicate') req.log.info({ provider: sms.provider }, 'sms delivered again by the provider; already stored');
+  const stored = await receiveInboundSms(deps, { ...number, account_id: number.account_id, bot_id: number.bot_id }, sms);
+  if (!stored) req.log.info({ provider: sms.provider }, 'sms delivered again by the provider; already stored');
 }
 
 function applyReport(deps: AppDeps, provider: 'twilio' | 'sinch', report: DeliveryReport) {

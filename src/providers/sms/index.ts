@@ -14,6 +14,16 @@ export type NumberRow = Selectable<PhoneNumbersTable>;
 const failing = (provider: SmsPort['provider'], error: Error): SmsPort => ({ provider, send: () => Promise.reject(error) });
 
 /**
+ * Who sends from `number`, as smsProviderFor picks it, without building an SDK client or opening
+ * stored credentials (an imported number is Twilio's whether or not its token still opens).
+ */
+export function smsProviderName(config: Config, number: NumberRow | null): SmsPort['provider'] {
+  if (number?.provider === 'twilio' && (number.source === 'imported' || platformTwilioCredentials(config))) return 'twilio';
+  if (number?.provider === 'sinch' && sinchSmsCredentials(config)) return 'sinch';
+  return 'sandbox';
+}
+
+/**
  * The provider that sends from `number`: Twilio (the account an imported number lives in, else the
  * platform's), Sinch, or the sandbox when the number's provider is not configured (or there is no
  * number). Never throws: a number whose stored credentials do not open gets a port whose sends fail
