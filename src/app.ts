@@ -21,6 +21,7 @@ import { phoneNumberRoutes } from './features/phone-numbers/routes.js';
 import { chatCompletionRoutes } from './features/chat-completions/routes.js';
 import { campaignRoutes } from './features/campaigns/routes.js';
 import { smsRoutes } from './features/sms/routes.js';
+import { voiceRoutes } from './features/voice/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(chatCompletionRoutes(deps));
   await app.register(campaignRoutes(deps));
   await app.register(smsRoutes(deps));
+  await app.register(voiceRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(docsRoutes());

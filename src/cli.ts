@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { runCallSim } from './features/voice/simulator/call-sim-command.js';
 import { startServer } from './main.js';
 
 const USAGE = `usage: sinth <command> [options]
@@ -10,6 +11,10 @@ const USAGE = `usage: sinth <command> [options]
 commands:
   serve [--role api|worker|all]   run the server (default role: all)
   migrate                         apply database migrations and exit
+  call-sim --bot <id> [--provider sinch|twilio] [--url <server>] [--public-url <url>]
+           [--from <E.164>] [--to <E.164>] [--api-key <admin key>]
+                                  call a bot on a running server with simulated provider
+                                  callbacks; type what the caller says
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -54,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => void stop('SIGINT'));
     return -1; // keep running
   }
+
+  if (command === 'call-sim') return runCallSim(rest, undefined, { ...config, SINTH_API_KEY: process.env.SINTH_API_KEY });
 
   process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
   return 2;

@@ -60,7 +60,10 @@ export const ConfigSchema = z.object({
   TWILIO_API_BASE_URL: optionalUrl,
   SINCH_APPLICATION_KEY: z.string().min(1).optional(),
   SINCH_APPLICATION_SECRET: z.string().min(1).optional(),
-  SINCH_VOICE_REGION: z.string().min(1).optional(),
+  /** The Sinch Voice region of outbound calls unless a bot's voice settings name one (telephony.md §1.6). */
+  SINCH_VOICE_REGION: z.enum(['global', 'use1', 'euc1', 'sae1', 'apse1', 'apse2']).default('global'),
+  /** How far a Sinch Voice callback's x-timestamp may be from our clock, either way, before it is refused as stale. */
+  SINCH_CALLBACK_MAX_AGE_SECONDS: positiveInt(600),
   SINCH_VOICE_BASE_URL: optionalUrl,
   SINCH_SMS_SERVICE_PLAN_ID: z.string().min(1).optional(),
   SINCH_SMS_API_TOKEN: z.string().min(1).optional(),

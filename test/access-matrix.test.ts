@@ -63,6 +63,10 @@ const botScoped: Record<string, (bot: string) => { query?: Record<string, string
   'POST /purchase_twilio_number': (bot) => ({ body: { phone_number: '+14155550123', bot_id: bot } }),
   'POST /rent_twilio_number': (bot) => ({ body: { phone_number: '+14155550123', bot_id: bot } }),
   'POST /assign_phone_number': (bot) => ({ body: { phone_number: '+14155550123', bot_id: bot } }),
+  'POST /make_call': (bot) => ({ body: { bot_id: bot, to: '+14155550123' } }),
+  'GET /get_calls': (bot) => ({ query: { bot_id: bot } }),
+  'GET /get_voice_settings': (bot) => ({ query: { bot_id: bot } }),
+  'POST /edit_voice_settings': (bot) => ({ body: { bot_id: bot, voice: { locale: 'en-GB' } } }),
   'POST /send_bulk_messages': (bot) => ({ body: { bot_id: bot, audience: { all: true }, message: 'hi', channel: 'sms' } }),
 };
 

@@ -48,6 +48,8 @@ export interface BotsTable {
   model: string | null;
   calendar_link: string | null;
   transfer_number: string | null;
+  /** Voice settings (see features/voice/voice-settings.ts); unset keys take their defaults. */
+  voice: ColumnType<Record<string, unknown>, string | undefined, string>;
   response_enabled: Generated<boolean>;
   response_resume_at: NullableTimestamp;
   claim_token_hash: string | null;
@@ -209,6 +211,7 @@ export interface UsageDailyTable {
   model_calls: Generated<number>;
   tokens_in: ColumnType<string, number | undefined, number>;
   tokens_out: ColumnType<string, number | undefined, number>;
+  call_seconds: ColumnType<string, number | undefined, number>;
 }
 
 export type KnowledgeKind = 'file' | 'crawl' | 'page' | 'feed';
@@ -335,7 +338,66 @@ export interface CampaignRecipientsTable {
   updated_at: Generated<Date>;
 }
 
+export type CallStatus = 'queued' | 'ringing' | 'in_progress' | 'completed' | 'busy' | 'no_answer' | 'failed' | 'canceled' | 'rejected';
+
+export interface CallsTable {
+  id: string;
+  account_id: string;
+  bot_id: string;
+  end_user_id: string | null;
+  conversation_id: string | null;
+  provider: 'sinch' | 'twilio';
+  provider_call_id: string | null;
+  direction: 'inbound' | 'outbound';
+  from_number: string;
+  to_number: string;
+  status: CallStatus;
+  result: string | null;
+  reason: string | null;
+  purpose: string | null;
+  amd: Generated<boolean>;
+  answered_by: string | null;
+  locale: string;
+  manage_origin: string | null;
+  silences: Generated<number>;
+  offer: string | null;
+  transferred_to: string | null;
+  transferred_at: NullableTimestamp;
+  recording_url: string | null;
+  duration_seconds: number | null;
+  cost: number | null;
+  currency: string | null;
+  error_message: string | null;
+  answered_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CallTurnsTable {
+  id: string;
+  call_id: string;
+  role: 'caller' | 'bot' | 'operator';
+  kind: string;
+  text: string;
+  message_id: string | null;
+  latency_ms: number | null;
+  engine_ms: number | null;
+  pending: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface CallEventsTable {
+  key: string;
+  call_id: string;
+  response: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
+  calls: CallsTable;
+  call_turns: CallTurnsTable;
+  call_events: CallEventsTable;
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
   accounts: AccountsTable;
@@ -364,3 +426,4 @@ export interface DB {
 export type BotRow = Selectable<BotsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type EndUserRow = Selectable<EndUsersTable>;
+export type CallRow = Selectable<CallsTable>;

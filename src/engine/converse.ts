@@ -44,9 +44,23 @@ export interface TurnInput {
   ageConfirmed?: boolean;
   /** The caller shows the reply as it is written: the model is asked to stream. Otherwise one call, less work. */
   stream?: boolean;
+  /**
+   * Actions the channel can take for the user (a phone call: transfer to a person, text a link). The
+   * model may call one instead of answering; a message that plainly asks for one (`asked`) takes it
+   * without the model. Either way the tool's `reply` is the bot's answer.
+   */
+  tools?: Record<string, TurnTool>;
+  /** Lines about this conversation for the model (the channel, why the bot called). */
+  context?: string[];
 }
 
-export type ReplySource = 'model' | 'retrained' | 'builtin' | 'safety' | 'blocked_topic' | 'moderation' | 'age_gate';
+export interface TurnTool {
+  description: string;
+  reply: string;
+  asked?: RegExp;
+}
+
+export type ReplySource = 'model' | 'retrained' | 'builtin' | 'safety' | 'blocked_topic' | 'moderation' | 'age_gate' | 'tool';
 
 export interface TurnResult {
   conversation_id: string;
@@ -60,6 +74,8 @@ export interface TurnResult {
   takeover: boolean;
   source: ReplySource | null;
   sources: unknown[];
+  /** The tool the reply takes (see TurnInput.tools), or null. */
+  tool?: string | null;
 }
 
 interface Prepared {
@@ -109,9 +125,9 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
 
   const base: TurnResult = { conversation_id: ids.conversationId, user_message_id: ids.userMessageId, reply: null, message_id: null, opening_message: opening, takeover: false, source: null, sources: [] };
   const done = (result: TurnResult): Prepared => ({ result, ids, needsModel: false, prompt: null, summaryDue: false });
-  const answer = async (text: string, source: ReplySource, stored: string = source) => {
+  const answer = async (text: string, source: ReplySource, stored: string = source, tool: string | null = null) => {
     await storeReply(trx, ctx, turnOf(input), ids, text, { source: stored });
-    return done({ ...base, reply: text, message_id: ids.replyId, source });
+    return done({ ...base, reply: text, message_id: ids.replyId, source, tool });
   };
 
   if (gated) return answer(policy.age_confirmation_message, 'age_gate');
@@ -129,6 +145,8 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
     return done({ ...base, takeover: true });
   }
   if (refusal) return answer(refusal.reply, refusal.source);
+  const asked = Object.entries(input.tools ?? {}).find(([, t]) => t.asked?.test(input.message));
+  if (asked) return answer(asked[1].reply, 'tool', 'tool', asked[0]);
 
   // Read together with the history; a bot without curated answers has none to match either.
   const context = await loadTurnContext(trx, { botId: bot.id, conversationId: ids.conversationId, upTo: ids.userMessageId, after: conversation.summary_through });
@@ -146,6 +164,7 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
     examples: context.examples,
     disclose: Boolean(policy.ai_disclosure) && (policy.ai_disclosure_channels as string[]).includes(input.channel),
     passages,
+    context: input.context,
   });
   return { result: withSources, ids, needsModel: true, prompt, summaryDue: context.cut || prompt.folded.length > 0, passages };
 }
@@ -177,7 +196,7 @@ async function startConversation(trx: Transaction<DB>, ctx: ServiceContext, inpu
 }
 
 /** The bot answers unless it is switched off for everyone, or for this conversation. */
-function botAnswers(bot: BotRow, conversation: { bot_enabled: boolean | null; resume_at: Date | null }): boolean {
+export function botAnswers(bot: BotRow, conversation: { bot_enabled: boolean | null; resume_at: Date | null }): boolean {
   return isEnabled(bot.response_enabled, bot.response_resume_at) && (conversation.bot_enabled === null || isEnabled(conversation.bot_enabled, conversation.resume_at));
 }
 
@@ -268,19 +287,29 @@ async function answerWithModel(ctx: ServiceContext, input: TurnInput, policy: Po
     out.push({ type: 'delta', text: reply });
     return finish(reply, { source: 'builtin', model: 'builtin' }, null);
   }
-  if (!input.stream) return askModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);
+  if (!input.stream) return askModel(ctx, ctx.llm, input, policy, prepared.prompt, out, finish);
   return runModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);
 }
 
 /** One call for the whole reply, checked before anything is released: for callers that do not stream. */
-async function askModel(ctx: ServiceContext, llm: LlmPort, bot: BotRow, policy: Policy, prompt: AssembledPrompt, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
+async function askModel(ctx: ServiceContext, llm: LlmPort, input: TurnInput, policy: Policy, prompt: AssembledPrompt, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
   const started = Date.now();
-  const r = await llm.generate({ model: bot.model, messages: prompt.messages, temperature: prompt.temperature, maxTokens: prompt.maxTokens });
-  if (!r.text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
-  const refusal = refusalFor(policy, r.text) ?? (await moderate(ctx, r.text));
-  const turn = await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started }, refusal);
+  const tools = input.tools && Object.keys(input.tools).length ? input.tools : undefined;
+  const r = await llm.generate({
+    model: input.bot.model,
+    messages: prompt.messages,
+    temperature: prompt.temperature,
+    maxTokens: prompt.maxTokens,
+    ...(tools ? { tools: Object.fromEntries(Object.entries(tools).map(([name, t]) => [name, { description: t.description }])) } : {}),
+  });
+  const tool = r.toolCalls?.find((name) => tools?.[name]) ?? null;
+  // A taken tool is announced in its own words, which the channel then makes true (the model's may promise what cannot happen).
+  const text = tool ? tools![tool]!.reply : r.text;
+  if (!text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
+  const refusal = refusalFor(policy, text) ?? (await moderate(ctx, text));
+  const turn = await finish(text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started }, refusal);
   out.push({ type: 'delta', text: turn.reply! });
-  return turn;
+  return refusal ? turn : { ...turn, tool };
 }
 
 /**

@@ -18,6 +18,8 @@ export interface PromptInput {
   disclose?: boolean;
   /** Knowledge passages retrieved for the message, best first. */
   passages?: Array<{ title: string | null; heading: string | null; content: string }>;
+  /** Lines about this conversation (the channel, why the bot called). */
+  context?: string[] | undefined;
 }
 
 export interface AssembledPrompt {
@@ -35,6 +37,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
   const sections: string[] = [bot.prompt.trim() || `You are ${bot.name}.`];
   sections.push(['Style:', ...effects.instructions.map((l) => `- ${l}`)].join('\n'));
 
+  if (input.context?.length) sections.push(['This conversation:', ...input.context.map((l) => `- ${l}`)].join('\n'));
   if (input.disclose) sections.push('You are an AI. If the person sincerely asks whether they are talking to a human or a bot, say that you are an AI.');
 
   const capabilities: string[] = [];

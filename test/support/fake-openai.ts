@@ -8,6 +8,8 @@ export interface FakeBehaviour {
   delayMs?: number;
   /** Pause between streamed chunks. */
   chunkDelayMs?: number;
+  /** Call this tool (one of the request's `tools`; no arguments), with `reply` as the text beside it when given. */
+  toolCall?: string;
 }
 
 export interface FakeOpenAi {
@@ -139,6 +141,18 @@ export async function startFakeOpenAi(apiKey = 'test-llm-key', opts: { embedding
     const model = String(body.model);
     const usage = { prompt_tokens: 11, completion_tokens: reply.split(' ').length, total_tokens: 11 + reply.split(' ').length };
     const base = { id: 'chatcmpl-fake', created: Math.floor(Date.now() / 1000), model };
+    if (b.toolCall) {
+      const offered = (body.tools ?? []).some((t: { function?: { name?: string } }) => t.function?.name === b.toolCall);
+      if (!offered) {
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `tool ${b.toolCall} was not offered`, type: 'invalid_request_error' } }));
+        return;
+      }
+      const call = { id: `call_${requests.length}`, type: 'function', function: { name: b.toolCall, arguments: '{}' } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: b.reply ?? null, tool_calls: [call] }, finish_reason: 'tool_calls' }], usage }),
+      );
+      return;
+    }
     if (!body.stream) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }], usage }),

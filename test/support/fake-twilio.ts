@@ -6,7 +6,8 @@ export { fakeAccountSid, randomUsNumber } from './fake-twilio-data.js';
 
 /**
  * A real HTTP server speaking the parts of Twilio's REST API (2010-04-01) that sinth uses: number
- * search, owned numbers (list, fetch, buy, update, release) and Messages.json. It checks HTTP Basic
+ * search, owned numbers (list, fetch, buy, update, release), Messages.json and Calls (place, fetch,
+ * hang up or redirect). It checks HTTP Basic
  * auth per account like Twilio does, reads form-encoded PascalCase bodies, and answers Twilio's JSON
  * shapes and error bodies ({code, message, more_info, status}), so the official SDK runs unchanged
  * against it (through the origin-rewriting httpClient, see src/providers/twilio-client.ts).
@@ -74,6 +75,24 @@ export interface FakeTwilioMessage {
   params: Record<string, string>;
 }
 
+/** One Calls.json create the fake accepted. */
+export interface FakeTwilioCall {
+  sid: string;
+  accountSid: string;
+  to: string;
+  from: string;
+  /** Form fields; the last value of a repeated one. */
+  params: Record<string, string>;
+  /** Repeated fields in full (StatusCallbackEvent repeats). */
+  multi: Record<string, string[]>;
+}
+
+/** One POST Calls/{CA…}.json the fake accepted (Status=completed|canceled, or Url/Twiml to redirect). */
+export interface FakeTwilioCallUpdate {
+  sid: string;
+  params: Record<string, string>;
+}
+
 export interface FakeTwilioError {
   /** Twilio's error code, e.g. 21610 (recipient unsubscribed), 21211 (invalid To). */
   code: number;
@@ -92,6 +111,10 @@ export interface FakeTwilio {
   sent: FakeTwilioMessage[];
   /** Numbers released (DELETE), as they were. */
   released: FakeIncomingNumber[];
+  /** Calls placed (Calls.json), in order. */
+  calls: FakeTwilioCall[];
+  /** Call updates accepted, in order. */
+  callUpdates: FakeTwilioCallUpdate[];
   /** Another Twilio account (an imported number lives there); returns its credentials. */
   addAccount(sid?: string, token?: string): { sid: string; token: string };
   /** Numbers the search endpoints offer (and that can be bought). */
@@ -100,6 +123,11 @@ export interface FakeTwilio {
   addOwned(accountSid: string, phoneNumber: string, fields?: Partial<FakeIncomingNumber>): FakeIncomingNumber;
   /** Numbers an account owns now. */
   numbersOf(accountSid: string): FakeIncomingNumber[];
+  /**
+   * A call the fake did not place (an inbound call the simulator made up), in progress on an account
+   * (default: the platform's), so Calls/{sid}.json can fetch and update it.
+   */
+  knowCall(sid: string, accountSid?: string): void;
   /** The next Messages.json creates fail with these Twilio errors, one each, in order. */
   failNextSend(...errors: FakeTwilioError[]): void;
   /** The next requests of any kind fail with these errors, one each, in order (before auth is checked). */
@@ -107,11 +135,12 @@ export interface FakeTwilio {
   /** Status a created message has (default "queued"). */
   setSendStatus(status: string): void;
   /**
-   * When false, Messages.json accepts any From; by default From must be a number the account owns
-   * (Twilio's 21606), which catches a send made with the wrong account's credentials.
+   * When false, Messages.json and Calls.json accept any From; by default From must be a number the
+   * account owns (Twilio's 21606 for messages, 21210 for calls), which catches a send or call made
+   * with the wrong account's credentials.
    */
   requireOwnedFrom(on: boolean): void;
-  /** Forget requests, messages and queued failures; accounts and numbers stay. */
+  /** Forget requests, messages, calls and queued failures; accounts and numbers stay. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -150,6 +179,50 @@ function basicUser(header: string | undefined): { user: string; pass: string } |
   return i < 0 ? null : { user: text.slice(0, i), pass: text.slice(i + 1) };
 }
 
+/** A Call resource as Twilio answers it (snake_case), kept current as the call is updated. */
+type CallResource = ReturnType<typeof callResource>;
+
+/** Calls may also go to a Client identity or a SIP URI. */
+const VALID_CALL_TO = /^(\+[1-9]\d{6,14}|client:\S+|sip:\S+)$/;
+const ENDED = new Set(['completed', 'canceled', 'failed', 'busy', 'no-answer']);
+
+function callResource(sid: string, accountSid: string, c: { to: string; from: string; status: string; direction: string }) {
+  const now = rfc2822();
+  const uri = `/2010-04-01/Accounts/${accountSid}/Calls/${sid}.json`;
+  return {
+    sid,
+    account_sid: accountSid,
+    parent_call_sid: null,
+    to: c.to,
+    to_formatted: friendly(c.to),
+    from: c.from,
+    from_formatted: friendly(c.from),
+    phone_number_sid: null,
+    status: c.status,
+    direction: c.direction,
+    start_time: null,
+    end_time: null as string | null,
+    duration: null,
+    price: null,
+    price_unit: 'USD',
+    answered_by: null,
+    caller_name: null,
+    forwarded_from: null,
+    group_sid: null,
+    queue_time: '0',
+    trunk_sid: null,
+    api_version: '2010-04-01',
+    date_created: now,
+    date_updated: now,
+    uri,
+    subresource_uris: {
+      notifications: uri.replace('.json', '/Notifications.json'),
+      recordings: uri.replace('.json', '/Recordings.json'),
+      events: uri.replace('.json', '/Events.json'),
+    },
+  };
+}
+
 export async function startFakeTwilio(opts: { accountSid?: string; authToken?: string } = {}): Promise<FakeTwilio> {
   const account = { sid: opts.accountSid ?? fakeAccountSid(), token: opts.authToken ?? `tok_${hex(12)}` };
   const tokens = new Map<string, string>([[account.sid, account.token]]);
@@ -158,6 +231,10 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
   const requests: FakeTwilioRequest[] = [];
   const sent: FakeTwilioMessage[] = [];
   const released: FakeIncomingNumber[] = [];
+  const calls: FakeTwilioCall[] = [];
+  const callUpdates: FakeTwilioCallUpdate[] = [];
+  /** Every call the fake knows (placed or told about), as the JSON Calls/{sid}.json answers. */
+  const callResources = new Map<string, CallResource>();
   const sendFailures: FakeTwilioError[] = [];
   const anyFailures: FakeTwilioError[] = [];
   let sendStatus = 'queued';
@@ -168,6 +245,9 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     if (!list) owned.set(sid, (list = []));
     return list;
   };
+
+  /** Whether `from` may be used as the sender of a message or call made on this account. */
+  const mayUseFrom = (accountSid: string, from: string) => !ownedFromOnly || numbersOf(accountSid).some((n) => n.phone_number === from);
 
   const addOwned = (accountSid: string, phoneNumber: string, fields: Partial<FakeIncomingNumber> = {}): FakeIncomingNumber => {
     const sid = sidOf('PN');
@@ -306,7 +386,7 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       if (!/^\+[1-9]\d{6,14}$/.test(params.To)) return twilioError(res, { code: 21211, message: `The 'To' number ${params.To} is not a valid phone number.` });
       if (!params.From && !params.MessagingServiceSid) return twilioError(res, { code: 21603, message: "A 'From' phone number is required." });
       if (!params.Body && !params.MediaUrl) return twilioError(res, { code: 21602, message: 'Message body is required.' });
-      if (ownedFromOnly && params.From && !mine.some((n) => n.phone_number === params.From)) {
+      if (params.From && !mayUseFrom(pathAccount, params.From)) {
         return twilioError(res, { code: 21606, message: `The From phone number ${params.From} is not a valid, SMS-capable inbound phone number or short code for your account.` });
       }
       const failed = sendFailures.shift();
@@ -321,6 +401,44 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
         error_code: null, error_message: null, messaging_service_sid: params.MessagingServiceSid ?? null,
         date_created: now, date_updated: now, date_sent: null, uri: `/2010-04-01/Accounts/${pathAccount}/Messages/${sid}.json`, subresource_uris: {},
       });
+    }
+
+    if (rest === '/Calls.json' && req.method === 'POST') {
+      if (!params.To) return twilioError(res, { code: 21201, message: "No 'To' number is specified" });
+      if (!VALID_CALL_TO.test(params.To)) return twilioError(res, { code: 21211, message: `Invalid 'To' Phone Number: ${params.To}` });
+      if (!params.From) return twilioError(res, { code: 21213, message: "No 'From' number is specified" });
+      const handlers = ['Url', 'Twiml', 'ApplicationSid'].filter((k) => params[k] !== undefined);
+      if (handlers.length !== 1) return twilioError(res, { code: 21205, message: 'Exactly one of Url, Twiml or ApplicationSid is required' });
+      if (params.Url !== undefined && !/^https?:\/\//.test(params.Url)) return twilioError(res, { code: 21205, message: `Url is not a valid URL: ${params.Url}` });
+      if (!mayUseFrom(pathAccount, params.From)) {
+        return twilioError(res, { code: 21210, message: `The source phone number provided, ${params.From}, is not yet verified for your account. You may only make calls from phone numbers that you've verified or purchased from Twilio.` });
+      }
+      const sid = `CA${hex(16)}`;
+      const call = callResource(sid, pathAccount, { to: params.To, from: params.From, status: 'queued', direction: 'outbound-api' });
+      callResources.set(sid, call);
+      calls.push({ sid, accountSid: pathAccount, to: params.To, from: params.From, params, multi });
+      return sendJson(res, 201, call);
+    }
+
+    m = /^\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(rest);
+    if (m && (req.method === 'GET' || req.method === 'POST')) {
+      const call = callResources.get(m[1]!);
+      if (!call || call.account_sid !== pathAccount) return twilioError(res, { code: 20404, status: 404, message: 'The requested resource was not found' });
+      if (req.method === 'GET') return sendJson(res, 200, call);
+      if (params.Status !== undefined && params.Status !== 'completed' && params.Status !== 'canceled') {
+        return twilioError(res, { code: 20001, message: `Status must be one of completed, canceled: ${params.Status}` });
+      }
+      if (params.Url !== undefined && params.Twiml !== undefined) return twilioError(res, { code: 21205, message: 'Only one of Url or Twiml may be given' });
+      if ((params.Url !== undefined || params.Twiml !== undefined) && ENDED.has(call.status)) {
+        return twilioError(res, { code: 21220, message: 'Call is not in-progress. Cannot redirect.' });
+      }
+      callUpdates.push({ sid: call.sid, params });
+      if (params.Status && !ENDED.has(call.status)) {
+        call.status = params.Status;
+        call.end_time = rfc2822();
+      }
+      call.date_updated = rfc2822();
+      return sendJson(res, 200, call);
     }
 
     return twilioError(res, { code: 20404, status: 404, message: 'The requested resource was not found' });
@@ -340,6 +458,8 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     requests,
     sent,
     released,
+    calls,
+    callUpdates,
     addAccount: (sid = fakeAccountSid(), token = `tok_${hex(12)}`) => {
       tokens.set(sid, token);
       return { sid, token };
@@ -347,6 +467,8 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     addAvailable: (...numbers) => void available.push(...numbers),
     addOwned,
     numbersOf: (sid) => [...numbersOf(sid)],
+    knowCall: (sid, accountSid = account.sid) =>
+      void callResources.set(sid, callResource(sid, accountSid, { to: '', from: '', status: 'in-progress', direction: 'inbound' })),
     failNextSend: (...errors) => void sendFailures.push(...errors),
     failNext: (...errors) => void anyFailures.push(...errors),
     setSendStatus: (status) => void (sendStatus = status),
@@ -355,6 +477,9 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       requests.length = 0;
       sent.length = 0;
       released.length = 0;
+      calls.length = 0;
+      callUpdates.length = 0;
+      callResources.clear();
       sendFailures.length = 0;
       anyFailures.length = 0;
       sendStatus = 'queued';

@@ -12,6 +12,7 @@ import * as m0010 from './0010-knowledge-terms.js';
 import * as m0011 from './0011-messaging.js';
 import * as m0012 from './0012-campaigns.js';
 import * as m0013 from './0013-sandbox-numbers.js';
+import * as m0014 from './0014-voice.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-messaging': m0011,
   '0012-campaigns': m0012,
   '0013-sandbox-numbers': m0013,
+  '0014-voice': m0014,
 };

@@ -26,7 +26,7 @@ export const ConversationReply = z
     reply: z.string().nullable(),
     opening_message: z.string().nullable().describe('Set on the first message of a new conversation'),
     takeover: z.boolean(),
-    source: z.enum(['model', 'retrained', 'builtin', 'safety', 'blocked_topic', 'moderation', 'age_gate']).nullable().describe('Where the reply came from: the model, a curated answer, the builtin mode, or a refusal or age question'),
+    source: z.enum(['model', 'retrained', 'builtin', 'safety', 'blocked_topic', 'moderation', 'age_gate', 'tool']).nullable().describe('Where the reply came from: the model, a curated answer, the builtin mode, a refusal or age question, or an action the channel takes (on calls: a transfer)'),
     sources: z.array(z.unknown()),
   })
   .meta({ id: 'ConversationReply' });

@@ -49,7 +49,8 @@ export function effectivePolicy(stored: Record<string, unknown>): Policy {
   return { ...DEFAULT_POLICY, ...stored } as Policy;
 }
 
-export function mergePolicy(stored: Record<string, unknown>, patch: PolicyPatch): Record<string, unknown> {
+/** A partial settings update applied to the stored partial object: null removes a key (its default returns). */
+export function mergeSettings(stored: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
   const next: Record<string, unknown> = { ...stored };
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;

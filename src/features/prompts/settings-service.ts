@@ -3,7 +3,7 @@ import { invalid } from '../../core/errors.js';
 import { toE164 } from '../../core/phone.js';
 import { loadBot } from '../bots/bot-access.js';
 import { updateBot } from '../bots/update-bot.js';
-import { effectivePolicy, mergePolicy, type PolicyPatch } from './policy-settings.js';
+import { effectivePolicy, mergeSettings, type PolicyPatch } from './policy-settings.js';
 import { countCustom, effectiveUi, effectiveValues, MAX_CUSTOM_SLIDERS, mergeUi, mergeValues, type UiPatch } from './settings.js';
 
 type BotInput = { bot_id: string };
@@ -65,6 +65,6 @@ export async function getPolicy({ ctx, input }: { ctx: ServiceContext; input: Bo
 }
 
 export async function editPolicy({ ctx, input }: { ctx: ServiceContext; input: BotInput & { policy: PolicyPatch } }) {
-  const bot = await updateBot(ctx, input.bot_id, 'bot.policy_edited', (b) => ({ policy: JSON.stringify(mergePolicy(b.policy, input.policy)) }), () => ({ policy: input.policy }));
+  const bot = await updateBot(ctx, input.bot_id, 'bot.policy_edited', (b) => ({ policy: JSON.stringify(mergeSettings(b.policy, input.policy)) }), () => ({ policy: input.policy }));
   return { bot_id: bot.id, policy: effectivePolicy(bot.policy) };
 }

@@ -37,15 +37,15 @@ export async function pickNumber(q: Q, accountId: string, at: { botId: string; p
   );
 }
 
-/** The number a provider delivered a message to, when it routes SMS to a live bot. */
-export async function routedNumber(q: Q, provider: 'twilio' | 'sinch' | 'sandbox', phone: string) {
+/** The number a provider delivered a message (or a call) to, when it routes texts (or calls) to a live bot. */
+export async function routedNumber(q: Q, provider: 'twilio' | 'sinch' | 'sandbox', phone: string, capability: 'sms' | 'voice' = 'sms') {
   return q
     .selectFrom('phone_numbers as n')
     .innerJoin('bots as b', 'b.id', 'n.bot_id')
     .selectAll('n')
     .where('n.phone_number', '=', phone)
     .where('n.provider', '=', provider)
-    .where('n.sms', '=', true)
+    .where(`n.${capability}`, '=', true)
     .where('n.account_id', 'is not', null)
     .where('b.deleted_at', 'is', null)
     .whereRef('b.account_id', '=', 'n.account_id')

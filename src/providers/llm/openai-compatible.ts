@@ -1,4 +1,4 @@
-import { APICallError, generateText, streamText, type LanguageModel } from 'ai';
+import { APICallError, generateText, jsonSchema, streamText, tool, type LanguageModel, type ToolSet } from 'ai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { ProviderError } from '../../core/errors.js';
 import type { LlmPort, LlmRequest, LlmResult, LlmStream } from './port.js';
@@ -21,6 +21,8 @@ export interface OpenAiCompatibleOptions {
  * that names the provider and never its key.
  */
 const RETRY_PAUSE_MS = 250;
+
+const NO_ARGUMENTS = jsonSchema<Record<string, never>>({ type: 'object', properties: {}, additionalProperties: false });
 
 export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
   const name = opts.name ?? 'llm';
@@ -61,6 +63,12 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
     throw new ProviderError(name, 'the model server could not be reached');
   };
 
+  /** The request's tools as the SDK takes them: no arguments, and no `execute` (the caller acts on the call). */
+  const toolSet = (req: LlmRequest): ToolSet | undefined =>
+    req.tools && Object.keys(req.tools).length
+      ? Object.fromEntries(Object.entries(req.tools).map(([name, t]) => [name, tool({ description: t.description, inputSchema: NO_ARGUMENTS })]))
+      : undefined;
+
   const toResult = (text: string, modelId: string, usage: { inputTokens?: number | undefined; outputTokens?: number | undefined }): LlmResult => ({
     text,
     model: modelId,
@@ -87,8 +95,10 @@ export function openAiCompatible(opts: OpenAiCompatibleOptions): LlmPort {
       const plan = tries(req);
       for (let i = 0; ; ) {
         try {
-          const out = await generateText(settings(req, plan[i]!.model));
-          return toResult(out.text, out.response.modelId ?? plan[i]!.model, out.usage);
+          const tools = toolSet(req);
+          const out = await generateText({ ...settings(req, plan[i]!.model), ...(tools ? { tools, toolChoice: 'auto' as const } : {}) });
+          const result = toResult(out.text, out.response.modelId ?? plan[i]!.model, out.usage);
+          return tools ? { ...result, toolCalls: out.toolCalls.map((c) => c.toolName) } : result;
         } catch (err) {
           const j = nextTry(plan, i, err, req);
           if (j < 0) return fail(err);

@@ -11,6 +11,11 @@ export interface LlmRequest {
   temperature: number;
   maxTokens: number;
   signal?: AbortSignal;
+  /**
+   * Actions the model may take instead of (or besides) answering, by name; they take no arguments.
+   * Only `generate` offers them: a streamed reply is text alone.
+   */
+  tools?: Record<string, { description: string }>;
 }
 
 export interface LlmUsage {
@@ -20,6 +25,8 @@ export interface LlmUsage {
 
 export interface LlmResult {
   text: string;
+  /** Names of the tools the model called, in order (empty without tools). */
+  toolCalls?: string[];
   model: string;
   usage: LlmUsage;
 }

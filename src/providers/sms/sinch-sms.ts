@@ -1,6 +1,7 @@
 import { SinchClient } from '@sinch/sdk-core';
 import type { Config } from '../../config.js';
 import { ProviderApiError } from '../provider-api-error.js';
+import { sinchFailure, sinchTimeoutPlugin } from '../sinch-client.js';
 import type { OutgoingSms, SentSms, SmsPort } from './port.js';
 
 /**
@@ -27,43 +28,13 @@ export function sinchSmsCredentials(config: Config): SinchSmsCredentials | null 
   };
 }
 
-const TIMEOUT_MS = 15_000;
-
-// The plugin type lives in @sinch/sdk-client, which is not a direct dependency: take it from the client's options.
-type RequestPlugin = NonNullable<NonNullable<ConstructorParameters<typeof SinchClient>[0]>['requestPlugins']>[number];
-
-/** The SDK's fetch (node-fetch 2) has no deadline of its own; this plugin gives every request one. */
-const timeoutPlugin: RequestPlugin = {
-  getName: () => 'sinthTimeout',
-  load: () => ({ transform: (options) => ({ ...options, timeout: TIMEOUT_MS }) }),
-};
-
-/** Sinch's error answer is {code, text}; the SDK keeps the body as `data` (text or parsed). */
-function sinchFailure(err: unknown): ProviderApiError {
-  const e = err as { statusCode?: unknown; data?: unknown; message?: unknown };
-  const status = typeof e.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : null;
-  if (status) {
-    let body: { code?: unknown; text?: unknown } = {};
-    try {
-      body = (typeof e.data === 'string' ? JSON.parse(e.data) : e.data ?? {}) as typeof body;
-    } catch {
-      // not JSON: only the status is known
-    }
-    const code = typeof body.code === 'string' ? body.code : null;
-    const text = typeof body.text === 'string' ? body.text.slice(0, 300) : `the Sinch SMS API answered ${status}`;
-    return new ProviderApiError('sinch', `${text}${code ? ` (Sinch error ${code})` : ''}`, code, status);
-  }
-  if (/timeout/i.test(String(e.message ?? ''))) return new ProviderApiError('sinch', `no answer within ${TIMEOUT_MS / 1000} s`, null, null, true);
-  return new ProviderApiError('sinch', 'the Sinch SMS API could not be reached', null, null);
-}
-
 export function sinchSms(credentials: SinchSmsCredentials): SmsPort {
   const client = new SinchClient({
     servicePlanId: credentials.servicePlanId,
     apiToken: credentials.apiToken,
     smsRegion: credentials.region,
     ...(credentials.baseUrl ? { smsHostname: credentials.baseUrl } : {}),
-    requestPlugins: [timeoutPlugin],
+    requestPlugins: [sinchTimeoutPlugin],
     // The SDK would write to the console; its failures reach callers as ProviderApiError instead.
     logger: null,
   });
@@ -83,7 +54,7 @@ export function sinchSms(credentials: SinchSmsCredentials): SmsPort {
           },
         });
       } catch (err) {
-        throw sinchFailure(err);
+        throw sinchFailure(err, 'SMS');
       }
       if (!batch.id) throw new ProviderApiError('sinch', 'the Sinch SMS API answered without a batch id', null, 201);
       // Accepted into a batch: Sinch reports dispatch and delivery later, per recipient.

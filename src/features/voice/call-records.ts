@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { sql, type Transaction, type Updateable } from 'kysely';
+import type { CallRow, CallsTable, DB } from '../../db/schema.js';
+import type { Database } from '../../db/database.js';
+import type { ServiceContext } from '../../core/context.js';
+import { eventRow, type EventType } from '../../core/events.js';
+import { newId } from '../../core/ids.js';
+
+type Q = Database | Transaction<DB>;
+
+/** A call in any state but over. */
+export const LIVE_STATUSES = ['queued', 'ringing', 'in_progress'] as const;
+
+export function findCall(q: Q, provider: 'sinch' | 'twilio', providerCallId: string) {
+  return q.selectFrom('calls').selectAll().where('provider', '=', provider).where('provider_call_id', '=', providerCallId).executeTakeFirst();
+}
+
+/**
+ * The call a callback is about: by the provider's call id, else (a callback that outran the callout's
+ * answer) by our own id carried in `custom` or the URL, which then learns the provider's id.
+ */
+export async function findCallForCallback(db: Database, provider: 'sinch' | 'twilio', providerCallId: string, ourId: string | null): Promise<CallRow | undefined> {
+  const found = await findCall(db, provider, providerCallId);
+  if (found || !ourId) return found;
+  return db
+    .updateTable('calls')
+    .set({ provider_call_id: providerCallId, updated_at: new Date() })
+    .where('id', '=', ourId)
+    .where('provider', '=', provider)
+    .where('provider_call_id', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** A callback's identity: what the provider signed, so a retry of the same callback has the same key. */
+export const callbackKey = (provider: string, signed: string | Buffer) => `${provider}:${createHash('sha256').update(signed).digest('base64url')}`;
+
+/**
+ * Claims a callback before it is acted on. A callback seen before gets what was answered then (or
+ * null while the first delivery is still being answered), so a retry never runs the turn twice.
+ */
+export async function claimCallback(q: Q, callId: string, key: string): Promise<{ fresh: true } | { fresh: false; response: string | null }> {
+  const claimed = await q.insertInto('call_events').values({ key, call_id: callId }).onConflict((oc) => oc.column('key').doNothing()).returning('key').executeTakeFirst();
+  if (claimed) return { fresh: true };
+  const seen = await q.selectFrom('call_events').select('response').where('key', '=', key).executeTakeFirst();
+  return { fresh: false, response: seen?.response ?? null };
+}
+
+/** The answer to a callback whose first delivery is still being answered, once it is (or null after `timeoutMs`). */
+export async function awaitAnswer(db: Database, key: string, timeoutMs: number): Promise<string | null> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    const seen = await db.selectFrom('call_events').select('response').where('key', '=', key).executeTakeFirst();
+    if (seen?.response != null) return seen.response;
+  }
+  return null;
+}
+
+export interface TurnDraft {
+  role: 'caller' | 'bot' | 'operator';
+  kind: string;
+  text: string;
+  messageId?: string | null;
+  engineMs?: number | null;
+}
+
+export interface CallEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+}
+
+/**
+ * What one callback changed, written together: the transcript turns (bot turns with the server's
+ * latency from `receivedAt` until now, when the answer is ready to leave), the call's new state, its
+ * events, and the answer, stored against the callback's key for retries.
+ */
+export async function recordAnswer(
+  db: Database,
+  ctx: Pick<ServiceContext, 'accountId'>,
+  at: { call: CallRow; key: string | null; response: string; receivedAt: number; turns: TurnDraft[]; patch?: Updateable<CallsTable>; events?: CallEvent[]; spoke?: string[] },
+): Promise<void> {
+  const latency = Math.round(performance.now() - at.receivedAt);
+  await db.transaction().execute(async (trx) => {
+    if (at.turns.length) {
+      await trx
+        .insertInto('call_turns')
+        .values(at.turns.map((t) => ({ id: newId('ct'), call_id: at.call.id, role: t.role, kind: t.kind, text: t.text, message_id: t.messageId ?? null, latency_ms: t.role === 'bot' ? latency : null, engine_ms: t.engineMs ?? null })))
+        .execute();
+    }
+    if (at.spoke?.length) await trx.updateTable('call_turns').set({ pending: false }).where('id', 'in', at.spoke).execute();
+    if (at.patch) await trx.updateTable('calls').set({ ...at.patch, updated_at: new Date() }).where('id', '=', at.call.id).execute();
+    if (at.events?.length) await trx.insertInto('outbox_events').values(at.events.map((e) => eventRow(ctx, e.type, e.data))).execute();
+    if (at.key) await trx.updateTable('call_events').set({ response: at.response }).where('key', '=', at.key).execute();
+  });
+}
+
+/** Operator words waiting for the caller's next turn, oldest first. */
+export function pendingOperatorTurns(q: Q, callId: string) {
+  return q.selectFrom('call_turns').select(['id', 'text']).where('call_id', '=', callId).where('pending', '=', true).orderBy('id').execute();
+}
+
+/** Talk time of a finished call, counted once (plan minutes read usage_daily). */
+export async function countCallSeconds(trx: Transaction<DB>, call: Pick<CallRow, 'account_id' | 'bot_id'>, seconds: number): Promise<void> {
+  if (seconds <= 0) return;
+  await sql`
+    insert into usage_daily (account_id, day, bot_id, call_seconds)
+    values (${call.account_id}, (now() at time zone 'utc')::date, ${call.bot_id}, ${seconds})
+    on conflict (account_id, day, bot_id) do update set call_seconds = usage_daily.call_seconds + excluded.call_seconds`.execute(trx);
+}
