@@ -11,6 +11,7 @@ import { countTokens } from '../../engine/history.js';
 import { findOrCreateConversation, lockConversation, upsertEndUser } from '../../engine/participants.js';
 import { loadBot } from '../bots/bot-access.js';
 import { isEnabled } from '../bots/bot-view.js';
+import { queueCallSpeech } from '../voice/call-speech.js';
 import { queueConversationSms } from '../sms/sms-service.js';
 import type { AddMessageInput, GetConversationsInput } from './schemas.js';
 
@@ -36,10 +37,6 @@ export async function addMessageToConversation({ ctx, input }: { ctx: ServiceCon
       await upsertEndUser(trx, ctx, at.botId, at.userId, at.now);
       ({ conversation } = await findOrCreateConversation(trx, ctx, at));
     }
-    if (input.deliver && conversation.channel !== 'api' && conversation.channel !== 'sms') {
-      // API conversations are read by the fan's app; other channels need their sender.
-      throw unprocessable('delivery_unavailable', `Delivery over ${conversation.channel} is not available on this server yet; store the message without deliver.`, 'deliver');
-    }
     const id = newId('msg');
     const row = await trx
       .insertInto('messages')
@@ -52,14 +49,17 @@ export async function addMessageToConversation({ ctx, input }: { ctx: ServiceCon
     await writeAudit(trx, ctx, { action: 'conversation.message_added', objectType: 'conversation', objectId: conversation.id, details: { message_id: id, role: input.role } });
     // SMS delivery is queued with the message, in this transaction: both happen or neither (422 when it cannot go).
     const sms = input.deliver && conversation.channel === 'sms' ? await queueConversationSms(trx, ctx, { conversation, messageId: id, role: input.role, content: input.content }) : null;
+    // On a call, the words are spoken at the caller's next turn (a silence comes every few seconds).
+    const call = input.deliver && conversation.channel === 'voice' ? await queueCallSpeech(trx, { conversationId: conversation.id, messageId: id, role: input.role, content: input.content }) : null;
     return {
       message_id: id,
       conversation_id: conversation.id,
       role: input.role,
       content: input.content,
       created_at: row.created_at.toISOString(),
-      delivered: conversation.channel === 'api' || sms !== null,
+      delivered: conversation.channel === 'api' || sms !== null || call !== null,
       sms_id: sms?.id ?? null,
+      call_id: call,
     };
   });
 }

@@ -54,7 +54,7 @@ export const AddMessageInput = z
     user_id: UserId.optional(),
     role: z.enum(['operator', 'assistant', 'user']),
     content: z.string().trim().min(1, 'must not be empty').max(4000),
-    deliver: z.boolean().optional().describe('Also send it to the user over the conversation\'s channel (SMS)'),
+    deliver: z.boolean().optional().describe('Also send it to the user over the conversation\'s channel: texted on SMS, spoken on the live call of a voice conversation'),
   });
 export type AddMessageInput = z.infer<typeof AddMessageInput>;
 
@@ -66,6 +66,7 @@ export const AddedMessage = z.object({
   created_at: z.string(),
   delivered: z.boolean(),
   sms_id: z.string().nullable().describe('With deliver on an SMS conversation: the text queued to the user (see get_sms_messages)'),
+  call_id: z.string().nullable().describe('With deliver on a voice conversation: the live call it will be spoken on, at the caller\'s next turn'),
 });
 
 const Iso = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../core/context.js';
 import { invalid, unauthenticated } from '../../core/errors.js';
@@ -108,8 +109,10 @@ export function voiceWebhookRoutes(deps: AppDeps) {
       return typeof id === 'string' && /^call_[0-9a-z]{26}$/.test(id) ? id : null;
     };
     const twiml = (reply: FastifyReply, text: string) => reply.code(200).type('text/xml; charset=utf-8').send(text);
+    // Twilio sends the same fields for two silences in a row; a fresh token in each Gather's URL
+    // tells a new turn from a retry of the last (the callback key covers the URL).
     const renderTwiml = (base: string): Render => (plan, settings, scene) => {
-      const q = `call_id=${scene?.call.id ?? ''}`;
+      const q = `call_id=${scene?.call.id ?? ''}&turn=${randomBytes(6).toString('hex')}`;
       return toTwiml(plan, settings, { gather: `${base}/webhooks/twilio/voice/gather?${q}`, dialEnded: `${base}/webhooks/twilio/voice/gather?${q}&dial=1`, recording: `${base}/webhooks/twilio/voice/recording?${q}` });
     };
 
