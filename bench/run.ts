@@ -3,8 +3,10 @@ import { main as foundation } from './foundation.js';
 import { main as conversation } from './conversation.js';
 import { main as knowledge } from './knowledge.js';
 import { main as campaigns } from './campaigns.js';
+import { main as voice } from './voice.js';
 
 await foundation();
 await conversation();
 await knowledge();
 await campaigns();
+await voice();
