@@ -37,6 +37,10 @@ export interface CallScene {
   call: CallRow;
   bot: BotRow;
   settings: VoiceSettings;
+  /** The caller (null once erased). */
+  user: EndUserRow | null;
+  /** Operator words waiting to be spoken, oldest first. */
+  pending: Array<{ id: string; text: string }>;
 }
 
 const bot = (text: string, kind: string, messageId: string | null = null): TurnDraft => ({ role: 'bot', kind, text, messageId });
@@ -51,10 +55,15 @@ const HOLD = 'One moment, please.';
 const optedOutNotice = (name: string) => `You asked not to be contacted by ${name}, so this call can't continue. Text START to this number if you change your mind. Goodbye.`;
 const revokedNotice = (name: string) => `Understood. You won't get any more calls or texts from ${name}. Goodbye.`;
 
-/** The scene of a known call: its account's context, bot and voice settings (null when the bot is gone). */
+/** The scene of a known call: its account's context, bot, voice settings, caller and waiting operator words (null when the bot is gone). */
 export async function loadScene(deps: AppDeps, call: CallRow): Promise<CallScene | null> {
-  const row = await deps.db.selectFrom('bots').selectAll().where('id', '=', call.bot_id).where('deleted_at', 'is', null).executeTakeFirst();
-  return row ? { ctx: systemContext(deps, call.account_id), call, bot: row, settings: effectiveVoice(row.voice, deps.config) } : null;
+  // Independent reads: on PostgreSQL they go out together (the caller is waiting).
+  const [row, user, pending] = await Promise.all([
+    deps.db.selectFrom('bots').selectAll().where('id', '=', call.bot_id).where('deleted_at', 'is', null).executeTakeFirst(),
+    call.end_user_id ? deps.db.selectFrom('end_users').selectAll().where('id', '=', call.end_user_id).executeTakeFirst() : undefined,
+    pendingOperatorTurns(deps.db, call.id),
+  ]);
+  return row ? { ctx: systemContext(deps, call.account_id), call, bot: row, settings: effectiveVoice(row.voice, deps.config), user: user ?? null, pending } : null;
 }
 
 export type InboundOutcome =
@@ -110,7 +119,7 @@ export async function openInboundCall(
       return claim.fresh ? { kind: 'step', scene: null, step: step(listen()) } : { kind: 'replay', response: claim.response, key: at.key };
     }
     await claimCallback(trx, call.id, at.key);
-    const scene: CallScene = { ctx, call, bot: botRow, settings };
+    const scene: CallScene = { ctx, call, bot: botRow, settings, user, pending: [] };
     if (hold === 'blocked') return { kind: 'step', scene, step: step(REJECT) };
     if (hold === 'opted_out') {
       const notice = optedOutNotice(botRow.name);
@@ -137,7 +146,7 @@ export async function answeredCall(scene: CallScene, answeredBy: 'human' | 'mach
     const message = fillBotName(settings.voicemail_message, scene.bot.name);
     return step(hangUp(message), [bot(message, 'voicemail')], { patch });
   }
-  const user = call.end_user_id ? await ctx.db.selectFrom('end_users').selectAll().where('id', '=', call.end_user_id).executeTakeFirst() : undefined;
+  const user = scene.user;
   if (!user) return step(hangUp(), [], { patch });
   const greeting = await ctx.db.transaction().execute((trx) => greetCaller(trx, ctx, { bot: scene.bot, user, now }));
   return step(
@@ -157,9 +166,8 @@ export async function callerTurn(scene: CallScene, input: CallerInput): Promise<
   const elapsed = call.answered_at ? (Date.now() - call.answered_at.getTime()) / 1000 : 0;
   if (elapsed >= settings.max_duration_seconds) return step(goodbye(), [bot(settings.goodbye_message, 'goodbye')]);
 
-  const pending = await pendingOperatorTurns(ctx.db, call.id);
-  const operatorLines = pending.map((p) => p.text);
-  const spoke = pending.map((p) => p.id);
+  const operatorLines = scene.pending.map((p) => p.text);
+  const spoke = scene.pending.map((p) => p.id);
   if (input.kind === 'silence') {
     if (operatorLines.length) return step(listen(...operatorLines), [], { spoke, patch: { silences: 0 } });
     // While a person has taken over, silence is the caller waiting for them: no re-prompt, no count.
@@ -169,7 +177,7 @@ export async function callerTurn(scene: CallScene, input: CallerInput): Promise<
   }
 
   const heard: TurnDraft = { role: 'caller', kind: 'speech', text: input.text };
-  const user = call.end_user_id ? await ctx.db.selectFrom('end_users').selectAll().where('id', '=', call.end_user_id).executeTakeFirst() : undefined;
+  const user = scene.user;
   if (!user) return step(hangUp(), [heard]);
   if (revokesCalls(input.text)) return revoke(scene, user, heard);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql, type Transaction, type Updateable } from 'kysely';
+import { sql, type RawBuilder, type Transaction, type Updateable } from 'kysely';
 import type { CallRow, CallsTable, DB } from '../../db/schema.js';
 import type { Database } from '../../db/database.js';
 import type { ServiceContext } from '../../core/context.js';
@@ -39,11 +39,30 @@ export const callbackKey = (provider: string, signed: string | Buffer) => `${pro
  * Claims a callback before it is acted on. A callback seen before gets what was answered then (or
  * null while the first delivery is still being answered), so a retry never runs the turn twice.
  */
-export async function claimCallback(q: Q, callId: string, key: string): Promise<{ fresh: true } | { fresh: false; response: string | null }> {
+export async function claimCallback(q: Q, callId: string, key: string): Promise<Claim> {
   const claimed = await q.insertInto('call_events').values({ key, call_id: callId }).onConflict((oc) => oc.column('key').doNothing()).returning('key').executeTakeFirst();
   if (claimed) return { fresh: true };
   const seen = await q.selectFrom('call_events').select('response').where('key', '=', key).executeTakeFirst();
   return { fresh: false, response: seen?.response ?? null };
+}
+
+export type Claim = { fresh: true } | { fresh: false; response: string | null };
+
+/**
+ * The call a callback is about, claimed for it (see claimCallback), in one round trip when the call
+ * is known by the provider's id, which is every callback but one that outran the callout's answer.
+ */
+export async function findAndClaim(db: Database, at: { provider: 'sinch' | 'twilio'; providerCallId: string; ourId: string | null; key: string }): Promise<{ call: CallRow; claim: Claim } | null> {
+  const { rows } = await sql<CallRow & { fresh: boolean; seen: string | null }>`
+    with c as (select * from calls where provider = ${at.provider} and provider_call_id = ${at.providerCallId}),
+    claimed as (insert into call_events (key, call_id) select ${at.key}, id from c on conflict (key) do nothing returning key)
+    select c.*, exists (select 1 from claimed) as fresh, (select response from call_events where key = ${at.key}) as seen from c`.execute(db);
+  if (rows[0]) {
+    const { fresh, seen, ...call } = rows[0];
+    return { call, claim: fresh ? { fresh: true } : { fresh: false, response: seen } };
+  }
+  const call = await findCallForCallback(db, at.provider, at.providerCallId, at.ourId);
+  return call ? { call, claim: await claimCallback(db, call.id, at.key) } : null;
 }
 
 /** The answer to a callback whose first delivery is still being answered, once it is (or null after `timeoutMs`). */
@@ -71,9 +90,10 @@ export interface CallEvent {
 }
 
 /**
- * What one callback changed, written together: the transcript turns (bot turns with the server's
- * latency from `receivedAt` until now, when the answer is ready to leave), the call's new state, its
- * events, and the answer, stored against the callback's key for retries.
+ * What one callback changed, written in one statement (atomic, one round trip: the caller is waiting):
+ * the transcript turns (bot turns with the server's latency from `receivedAt` until now, when the
+ * answer is ready to leave), the call's new state, its events, and the answer, stored against the
+ * callback's key for retries.
  */
 export async function recordAnswer(
   db: Database,
@@ -81,18 +101,16 @@ export async function recordAnswer(
   at: { call: CallRow; key: string | null; response: string; receivedAt: number; turns: TurnDraft[]; patch?: Updateable<CallsTable>; events?: CallEvent[]; spoke?: string[] },
 ): Promise<void> {
   const latency = Math.round(performance.now() - at.receivedAt);
-  await db.transaction().execute(async (trx) => {
-    if (at.turns.length) {
-      await trx
-        .insertInto('call_turns')
-        .values(at.turns.map((t) => ({ id: newId('ct'), call_id: at.call.id, role: t.role, kind: t.kind, text: t.text, message_id: t.messageId ?? null, latency_ms: t.role === 'bot' ? latency : null, engine_ms: t.engineMs ?? null })))
-        .execute();
-    }
-    if (at.spoke?.length) await trx.updateTable('call_turns').set({ pending: false }).where('id', 'in', at.spoke).execute();
-    if (at.patch) await trx.updateTable('calls').set({ ...at.patch, updated_at: new Date() }).where('id', '=', at.call.id).execute();
-    if (at.events?.length) await trx.insertInto('outbox_events').values(at.events.map((e) => eventRow(ctx, e.type, e.data))).execute();
-    if (at.key) await trx.updateTable('call_events').set({ response: at.response }).where('key', '=', at.key).execute();
-  });
+  const ctes: RawBuilder<unknown>[] = [];
+  if (at.turns.length) {
+    const rows = at.turns.map((t) => ({ id: newId('ct'), call_id: at.call.id, role: t.role, kind: t.kind, text: t.text, message_id: t.messageId ?? null, latency_ms: t.role === 'bot' ? latency : null, engine_ms: t.engineMs ?? null }));
+    ctes.push(sql`new_turns as (${db.insertInto('call_turns').values(rows)})`);
+  }
+  if (at.spoke?.length) ctes.push(sql`spoken as (${db.updateTable('call_turns').set({ pending: false }).where('id', 'in', at.spoke)})`);
+  if (at.patch) ctes.push(sql`changed as (${db.updateTable('calls').set({ ...at.patch, updated_at: new Date() }).where('id', '=', at.call.id)})`);
+  if (at.events?.length) ctes.push(sql`emitted as (${db.insertInto('outbox_events').values(at.events.map((e) => eventRow(ctx, e.type, e.data)))})`);
+  const last = at.key ? db.updateTable('call_events').set({ response: at.response }).where('key', '=', at.key) : sql`select 1`;
+  await sql`${ctes.length ? sql`with ${sql.join(ctes)} ` : sql``}${last}`.execute(db);
 }
 
 /** Operator words waiting for the caller's next turn, oldest first. */

@@ -1,7 +1,7 @@
 import type { AppDeps } from '../../core/context.js';
 import { hangUp, listen, type CallPlan } from './call-plan.js';
 import { loadScene, type CallScene, type CallStep } from './call-flow.js';
-import { awaitAnswer, claimCallback, findCallForCallback, recordAnswer } from './call-records.js';
+import { awaitAnswer, findAndClaim, recordAnswer } from './call-records.js';
 import { DEFAULT_VOICE, type VoiceSettings } from './voice-settings.js';
 
 /** Renders a plan in the provider's markup with the call's voice settings (defaults when the call is unknown). */
@@ -21,9 +21,9 @@ export async function answerCallback(
   act: (scene: CallScene) => Promise<CallStep> | CallStep,
   render: Render,
 ): Promise<string> {
-  const call = await findCallForCallback(deps.db, at.provider, at.providerCallId, at.ourId);
-  if (!call) return render(hangUp(), DEFAULT_VOICE, null);
-  const claim = await claimCallback(deps.db, call.id, at.key);
+  const found = await findAndClaim(deps.db, at);
+  if (!found) return render(hangUp(), DEFAULT_VOICE, null);
+  const { call, claim } = found;
   if (!claim.fresh) return claim.response ?? (await awaitAnswer(deps.db, at.key, RETRY_WAIT_MS)) ?? render(listen(), DEFAULT_VOICE, null);
   const scene = await loadScene(deps, call);
   if (!scene) return render(hangUp(), DEFAULT_VOICE, null);
