@@ -101,6 +101,34 @@ describe.each(PROVIDERS)('an inbound call over %s', (provider) => {
   });
 });
 
+describe('transfers', () => {
+  it('lets a Sinch transfer\'s leg connect (ACE → continue), without greeting again', async () => {
+    const bot = await voiceBot(w);
+    await w.h.request('POST', '/set_transfer_number', { key: bot.key, body: { bot_id: bot.botId, number: '+14155550199' } });
+    const call = caller(w, 'sinch', bot.number);
+    await call.start();
+    expect((await call.say('Can I speak to a human?')).state).toBe('transferred');
+    const leg = await call.answer();
+    expect(leg).toMatchObject({ state: 'continue', spoken: [], problems: [] });
+  });
+
+  it('brings the bot back when a Twilio transfer finds no one, and ends the call after a completed one', async () => {
+    const bot = await voiceBot(w, { provider: 'twilio' });
+    await w.h.request('POST', '/set_transfer_number', { key: bot.key, body: { bot_id: bot.botId, number: '+14155550199' } });
+    const call = caller(w, 'twilio', bot.number);
+    await call.start();
+    expect((await call.say('Put me through to an agent, please')).state).toBe('transferred');
+    const back = await call.dialEnded('no-answer');
+    expect(back).toMatchObject({ state: 'listening', problems: [] });
+    expect(back.spoken.join(' ')).toContain('no one could take the call');
+    expect((await callRows(w, bot.botId))[0]!.transferred_to).toBeNull();
+    expect((await call.say('Try again, I want to talk to a person')).state).toBe('transferred');
+    expect((await call.dialEnded('completed')).state).toBe('ended');
+    expect(await call.notifyRecording('https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1')).toBeLessThan(300);
+    expect((await callRows(w, bot.botId))[0]!.recording_url).toBe('https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1');
+  });
+});
+
 describe('the call loop', () => {
   it('answers a provider\'s retried callback with the first answer, running the turn once', async () => {
     const bot = await voiceBot(w);

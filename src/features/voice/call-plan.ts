@@ -9,7 +9,9 @@ export type CallNext =
   | { kind: 'listen' }
   | { kind: 'hangup' }
   | { kind: 'transfer'; number: string; cli: string; maxDurationSeconds: number }
-  | { kind: 'reject' };
+  | { kind: 'reject' }
+  /** Sinch: let a connection under way go on (the answer to the ACE of a transfer's leg). */
+  | { kind: 'continue' };
 
 export interface CallPlan {
   say: string[];
@@ -24,6 +26,7 @@ export type RenderSettings = Pick<VoiceSettings, 'locale' | 'voice' | 'barge_in'
 export const listen = (...say: string[]): CallPlan => ({ say, next: { kind: 'listen' } });
 export const hangUp = (...say: string[]): CallPlan => ({ say, next: { kind: 'hangup' } });
 export const REJECT: CallPlan = { say: [], next: { kind: 'reject' } };
+export const CONTINUE: CallPlan = { say: [], next: { kind: 'continue' } };
 
 /** Text-to-speech engines limit one utterance (Sinch: 600 characters); longer text is cut at sentence or word ends. */
 export function utterances(text: string, max = 600): string[] {

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../core/context.js';
 import { hangUp, listen, type CallPlan } from './call-plan.js';
-import { loadScene, type CallScene, type CallStep } from './call-flow.js';
+import { loadScene, type CallScene, type CallStep } from './call-scene.js';
 import { awaitAnswer, findAndClaim, recordAnswer } from './call-records.js';
 import { DEFAULT_VOICE, type VoiceSettings } from './voice-settings.js';
 

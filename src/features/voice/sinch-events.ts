@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CallEnding, CallerInput } from './call-flow.js';
+import type { CallEnding } from './call-ending.js';
+import type { CallerInput } from './call-flow.js';
 
 /**
  * Sinch Voice callbacks (telephony.md §1.2) as far as we read them. Every field is untrusted text

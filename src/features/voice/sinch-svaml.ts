@@ -27,6 +27,8 @@ export function toSvaml(plan: CallPlan, settings: RenderSettings, event: SinchEv
   switch (plan.next.kind) {
     case 'reject':
       return { instructions: [], action: { name: 'hangup' } };
+    case 'continue':
+      return { instructions: [], action: { name: 'continue' } };
     case 'hangup':
       return { instructions: [...instructions, ...says()], action: { name: 'hangup' } };
     case 'transfer':

@@ -19,6 +19,8 @@ export function toTwiml(plan: CallPlan, settings: RenderSettings, urls: TwilioCa
     r.reject();
     return r.toString();
   }
+  // Twilio has no separate answer callback for a leg under way: nothing to add.
+  if (plan.next.kind === 'continue') return r.toString();
   if (plan.record) r.start().recording({ recordingStatusCallback: urls.recording, recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['completed'] });
   const sayAttributes = { language: settings.locale as never, ...(settings.voice ? { voice: settings.voice as never } : {}) };
   const lines = plan.say.flatMap((l) => utterances(l, 4000));
