@@ -133,7 +133,7 @@ describe('delivery reports', () => {
     await status({ ...base, MessageStatus: 'failed', ErrorCode: '30003' });
     expect(await read()).toMatchObject({ status: 'delivered', error_code: null });
     const unsigned = await postTwilio(w, '/webhooks/twilio/sms-status', { ...base, MessageStatus: 'undelivered' }, { signature: null });
-    expect(unsigned.status).toBe(403);
+    expect(unsigned.status).toBe(401);
     const events = await w.h.database.db.selectFrom('outbox_events').select(['type', 'payload']).where('account_id', '=', accountId).where('type', 'in', ['message.delivered', 'message.failed']).execute();
     expect(events.map((e) => e.type)).toEqual(['message.delivered']);
     expect((events[0]!.payload as any).data).toMatchObject({ bot_id: botId, user_id: fan, sms_id: row.id, status: 'delivered' });
@@ -187,7 +187,7 @@ describe('delivery reports', () => {
     await postSinch(w, report('Failed', 402));
     await postSinch(w, report('Delivered', 0));
     expect(await read()).toMatchObject({ status: 'failed', error_code: '402' });
-    expect((await postSinch(w, report('Delivered', 0), { unsigned: true })).status).toBe(403);
+    expect((await postSinch(w, report('Delivered', 0), { unsigned: true })).status).toBe(401);
   });
 
   it('inbound Sinch MO ids are deduplicated like Twilio\'s', async () => {

@@ -124,7 +124,7 @@ describe('inbound SMS', () => {
     const fan = randomUsNumber();
     // The platform's signature does not speak for another account's number.
     const forged = await postTwilio(w, '/webhooks/twilio/sms', twilioInbound(number, fan, 'hi', {}, own.sid));
-    expect(forged.status).toBe(403);
+    expect(forged.status).toBe(401);
     const res = await postTwilio(w, '/webhooks/twilio/sms', twilioInbound(number, fan, 'hi', {}, own.sid), { token: own.token });
     expect(res.status).toBe(200);
     const [sent] = await until(() => twilioSentTo(w, fan).length > 0 && twilioSentTo(w, fan), 'the reply');
@@ -133,7 +133,7 @@ describe('inbound SMS', () => {
 });
 
 describe('signatures', () => {
-  it('Twilio: a missing, wrong or stale-URL signature, or a changed field, is a 403 and nothing is stored', async () => {
+  it('Twilio: a missing, wrong or stale-URL signature, or a changed field, is a 401 and nothing is stored', async () => {
     const { botId, number } = await smsBot(w);
     const params = twilioInbound(number, randomUsNumber(), 'hello');
     const wrongToken = await postTwilio(w, '/webhooks/twilio/sms', params, { token: 'not-the-token' });
@@ -142,13 +142,13 @@ describe('signatures', () => {
     const good = (await import('twilio')).default.getExpectedTwilioSignature(w.tw.account.token, `${PUBLIC_URL}/webhooks/twilio/sms`, params);
     const changed = await postTwilio(w, '/webhooks/twilio/sms', { ...params, Body: 'STOP' }, { signature: good });
     const otherPath = await postTwilio(w, '/webhooks/twilio/sms-status', params, { signature: good });
-    for (const r of [wrongToken, missing, garbage, changed, otherPath]) expect(r.status).toBe(403);
+    for (const r of [wrongToken, missing, garbage, changed, otherPath]) expect(r.status).toBe(401);
     expect(JSON.parse(wrongToken.body).error.code).toBe('invalid_signature');
     await smsJobsDone(w);
     expect(await smsRows(w, botId)).toEqual([]);
   });
 
-  it('Sinch: unsigned, wrongly signed, tampered or stale callbacks are a 403 and nothing is stored', async () => {
+  it('Sinch: unsigned, wrongly signed, tampered or stale callbacks are a 401 and nothing is stored', async () => {
     const { botId, number } = await smsBot(w, { provider: 'sinch' });
     const mo = sinchMo(number, randomUsNumber(), 'hello');
     const results = [
@@ -158,7 +158,7 @@ describe('signatures', () => {
       await postSinch(w, mo, { timestamp: Math.floor(Date.now() / 1000) - 3600 }),
       await postSinch(w, mo, { timestamp: Math.floor(Date.now() / 1000) + 3600 }),
     ];
-    expect(results.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
+    expect(results.map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
     expect(await smsRows(w, botId)).toEqual([]);
   });
 
@@ -176,9 +176,9 @@ describe('signatures', () => {
         payload: new URLSearchParams(params).toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature('any', `${PUBLIC_URL}/webhooks/twilio/sms`, params) },
       });
-      expect(res.statusCode).toBe(403);
+      expect(res.statusCode).toBe(401);
       const sinch = await bare.app.inject({ method: 'POST', url: '/webhooks/sinch/sms', payload: '{"type":"mo_text"}', headers: { 'content-type': 'application/json' } });
-      expect(sinch.statusCode).toBe(403);
+      expect(sinch.statusCode).toBe(401);
     } finally {
       await bare?.close();
     }

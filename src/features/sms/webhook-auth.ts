@@ -2,6 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
 import type { Config } from '../../config.js';
 import { importedTwilioCredentials } from '../../providers/twilio-client.js';
+import type { AppDeps } from '../../core/context.js';
+import { publicBase } from '../../core/public-url.js';
+import { findNumber } from '../phone-numbers/number-access.js';
+import { normalizeNumber } from './callbacks.js';
 import type { NumberRow } from './numbers.js';
 
 /**
@@ -43,6 +47,28 @@ export function twilioTokenFor(config: Config, number: NumberRow | undefined, ac
  */
 export function verifyTwilio(token: string, signature: string | undefined, url: string, params: Record<string, string | string[]>): boolean {
   return Boolean(signature) && twilio.validateRequest(token, signature!, url, params);
+}
+
+/**
+ * A Twilio callback (SMS or voice) checked against its X-Twilio-Signature over PUBLIC_URL + the path
+ * and query called. `ours` names the field carrying our number, whose account's token (an imported
+ * number's) or the platform's signed it; it is read only to choose the key. Returns the form's
+ * fields, or why the request is refused.
+ */
+export async function checkTwilioCallback(
+  deps: Pick<AppDeps, 'db' | 'config'>,
+  req: { url: string; body: Buffer; signature: unknown },
+  ours: (form: Record<string, string | string[]>) => unknown,
+): Promise<{ field: (name: string) => string | undefined; form: Record<string, string | string[]> } | { failure: string }> {
+  const base = publicBase(deps.config);
+  if (!base) return { failure: 'PUBLIC_URL is not set, so the signed URL cannot be known' };
+  const form = parseForm(req.body.toString('utf8'));
+  const field = (k: string) => (typeof form[k] === 'string' ? form[k] : undefined);
+  const number = await findNumber(deps.db, normalizeNumber(ours(form)));
+  const token = twilioTokenFor(deps.config, number?.provider === 'twilio' ? number : undefined, field('AccountSid'));
+  if (!token) return { failure: "no auth token for this account (TWILIO_AUTH_TOKEN unset, or not the imported number's account)" };
+  if (!verifyTwilio(token, typeof req.signature === 'string' ? req.signature : undefined, `${base}${req.url}`, form)) return { failure: 'signature mismatch' };
+  return { field, form };
 }
 
 /** How far a Sinch signature timestamp may be from our clock, either way. */

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../core/context.js';
-import { forbidden, invalid } from '../../core/errors.js';
-import { sinchCallback, twilioInbound, twilioStatus, normalizeNumber, type DeliveryReport } from './callbacks.js';
+import { invalid } from '../../core/errors.js';
+import { acceptRawBodies, rawBody, refuseCallback } from '../../core/http/raw-callbacks.js';
+import { sinchCallback, twilioInbound, twilioStatus, type DeliveryReport } from './callbacks.js';
 import { receiveInboundSms, type InboundSms } from './inbound-service.js';
-import { findNumber } from '../phone-numbers/number-access.js';
 import { routedNumber } from './numbers.js';
 import { applyDeliveryReport } from './status-service.js';
-import { parseForm, twilioTokenFor, verifySinch, verifyTwilio } from './webhook-auth.js';
+import { checkTwilioCallback, verifySinch } from './webhook-auth.js';
 
 /** Twilio waits for TwiML; an empty Response means "no reply now" (the reply goes out from a job). */
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -21,28 +21,13 @@ const BODY_LIMIT = 64 * 1024;
  */
 export function smsWebhookRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
-    // Encapsulated in this plugin: the rest of the API still takes JSON only.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
-    const raw = (req: FastifyRequest) => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-    const refuse = (req: FastifyRequest, provider: string, reason: string) => {
-      req.log.warn({ provider, reason }, 'sms webhook refused');
-      return forbidden('The request signature is missing or invalid.', 'invalid_signature');
-    };
+    acceptRawBodies(app, BODY_LIMIT);
 
     /** Verifies a Twilio callback; `ours` is the field naming our number (To inbound, From on status reports). */
     const verifiedTwilioForm = async (req: FastifyRequest, ours: 'To' | 'From') => {
-      const base = deps.config.PUBLIC_URL?.replace(/\/+$/, '');
-      if (!base) throw refuse(req, 'twilio', 'PUBLIC_URL is not set, so the signed URL cannot be known');
-      const form = parseForm(raw(req).toString('utf8'));
-      const field = (k: string) => (typeof form[k] === 'string' ? form[k] : undefined);
-      // Read only to choose the key (webhook signature keys live on imported numbers); nothing here is trusted until the signature holds.
-      const number = await findNumber(deps.db, normalizeNumber(field(ours)));
-      const token = twilioTokenFor(deps.config, number?.provider === 'twilio' ? number : undefined, field('AccountSid'));
-      if (!token) throw refuse(req, 'twilio', 'no auth token for this account (TWILIO_AUTH_TOKEN unset, or not the imported number\'s account)');
-      const signature = req.headers['x-twilio-signature'];
-      if (!verifyTwilio(token, typeof signature === 'string' ? signature : undefined, `${base}${req.url}`, form)) throw refuse(req, 'twilio', 'signature mismatch');
-      return form;
+      const checked = await checkTwilioCallback(deps, { url: req.url, body: rawBody(req), signature: req.headers['x-twilio-signature'] }, (form) => form[ours]);
+      if ('failure' in checked) throw refuseCallback(req, 'twilio', checked.failure);
+      return checked.form;
     };
 
     const twiml = (reply: FastifyReply) => reply.code(200).type('text/xml; charset=utf-8').send(EMPTY_TWIML);
@@ -65,9 +50,9 @@ export function smsWebhookRoutes(deps: AppDeps) {
 
     app.post('/webhooks/sinch/sms', schema('Sinch inbound SMS and delivery reports (x-sinch-webhook-signature HMAC)'), async (req, reply) => {
       const secret = deps.config.SINCH_SMS_WEBHOOK_SECRET;
-      if (!secret) throw refuse(req, 'sinch', 'SINCH_SMS_WEBHOOK_SECRET is not set');
-      const body = raw(req);
-      if (!verifySinch(secret, req.headers, body, Date.now())) throw refuse(req, 'sinch', 'signature mismatch or stale timestamp');
+      if (!secret) throw refuseCallback(req, 'sinch', 'SINCH_SMS_WEBHOOK_SECRET is not set');
+      const body = rawBody(req);
+      if (!verifySinch(secret, req.headers, body, Date.now())) throw refuseCallback(req, 'sinch', 'signature mismatch or stale timestamp');
       let payload: unknown;
       try {
         payload = JSON.parse(body.toString('utf8'));

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../core/context.js';
-import { invalid, unauthenticated } from '../../core/errors.js';
+import { invalid } from '../../core/errors.js';
+import { acceptRawBodies, rawBody, refuseCallback } from '../../core/http/raw-callbacks.js';
 import { publicBase } from '../../core/public-url.js';
 import { sinchManageOrigin, sinchVoiceCredentials } from '../../providers/voice/sinch-voice.js';
 import { normalizeNumber } from '../sms/callbacks.js';
-import { findNumber } from '../phone-numbers/number-access.js';
-import { parseForm, twilioTokenFor, verifyTwilio } from '../sms/webhook-auth.js';
+import { checkTwilioCallback } from '../sms/webhook-auth.js';
 import { hangUp, listen } from './call-plan.js';
 import { closeCall, type CallEnding } from './call-ending.js';
 import { answeredCall, callerTurn, transferEnded } from './call-flow.js';
@@ -36,27 +36,21 @@ const RETRY_WAIT_MS = 8_000;
  */
 export function voiceWebhookRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
-    const raw = (req: FastifyRequest) => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-    const refuse = (req: FastifyRequest, provider: string, reason: string) => {
-      req.log.warn({ provider, reason }, 'voice webhook refused');
-      return unauthenticated('The request signature is missing or invalid.', 'invalid_signature');
-    };
+    acceptRawBodies(app, BODY_LIMIT);
     const schema = (summary: string) => ({ schema: { tags: ['Provider callbacks'], summary } });
 
     app.post('/webhooks/sinch/voice', schema('Sinch Voice ICE, ACE, PIE, DiCE and Notify (Authorization: Application key:signature, x-timestamp)'), async (req, reply) => {
       const receivedAt = performance.now();
       const credentials = sinchVoiceCredentials(deps.config);
-      if (!credentials) throw refuse(req, 'sinch', 'SINCH_APPLICATION_KEY and SINCH_APPLICATION_SECRET are not set');
-      const body = raw(req);
+      if (!credentials) throw refuseCallback(req, 'sinch', 'SINCH_APPLICATION_KEY and SINCH_APPLICATION_SECRET are not set');
+      const body = rawBody(req);
       // Sinch signs the path of the callback URL it was given: PUBLIC_URL's path prefix, if any, and ours.
       const prefix = publicBase(deps.config) ? new URL(publicBase(deps.config)!).pathname.replace(/\/+$/, '') : '';
       const failure = checkSinchCallback(
         { appKey: credentials.appKey, secretBase64: credentials.appSecret, maxAgeSeconds: deps.config.SINCH_CALLBACK_MAX_AGE_SECONDS, nowMs: Date.now() },
         { method: 'POST', path: prefix + req.url.split('?')[0], headers: req.headers, body },
       );
-      if (failure) throw refuse(req, 'sinch', failure);
+      if (failure) throw refuseCallback(req, 'sinch', failure);
       let json: unknown;
       try {
         json = JSON.parse(body.toString('utf8'));
@@ -90,21 +84,16 @@ export function voiceWebhookRoutes(deps: AppDeps) {
       return reply.code(200).send(NO_SVAML);
     });
 
-    /** Verifies a Twilio voice callback and returns its form; the bot's number is To on inbound calls, From on ours. */
+    /** Verifies a Twilio voice callback; the bot's number is To on inbound calls, From on the calls we place. */
     const verifiedTwilioForm = async (req: FastifyRequest) => {
-      const base = publicBase(deps.config);
-      if (!base) throw refuse(req, 'twilio', 'PUBLIC_URL is not set, so the signed URL cannot be known');
-      const form = parseForm(raw(req).toString('utf8'));
-      const field = (k: string) => (typeof form[k] === 'string' ? form[k] : undefined);
-      const ours = field('Direction')?.startsWith('outbound') ? field('From') : field('To');
-      const number = await findNumber(deps.db, normalizeNumber(ours));
-      const token = twilioTokenFor(deps.config, number?.provider === 'twilio' ? number : undefined, field('AccountSid'));
-      if (!token) throw refuse(req, 'twilio', 'no auth token for this account (TWILIO_AUTH_TOKEN unset, or not the imported number\'s account)');
-      const signature = req.headers['x-twilio-signature'];
-      if (!verifyTwilio(token, typeof signature === 'string' ? signature : undefined, `${base}${req.url}`, form)) throw refuse(req, 'twilio', 'signature mismatch');
-      const callSid = field('CallSid');
+      const body = rawBody(req);
+      const checked = await checkTwilioCallback(deps, { url: req.url, body, signature: req.headers['x-twilio-signature'] }, (form) =>
+        String(form.Direction ?? '').startsWith('outbound') ? form.From : form.To,
+      );
+      if ('failure' in checked) throw refuseCallback(req, 'twilio', checked.failure);
+      const callSid = checked.field('CallSid');
       if (!callSid || !/^CA[0-9a-f]{32}$/i.test(callSid)) throw invalid('CallSid', 'The callback has no CallSid.', 'invalid_callback');
-      return { field, callSid, base, key: callbackKey('twilio', `${req.url}\n${raw(req).toString('utf8')}`) };
+      return { field: checked.field, callSid, base: publicBase(deps.config)!, key: callbackKey('twilio', `${req.url}\n${body.toString('utf8')}`) };
     };
     const ourCallId = (req: FastifyRequest) => {
       const id = (req.query as Record<string, unknown>).call_id;
