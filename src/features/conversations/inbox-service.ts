@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { ServiceContext } from '../../core/context.js';
 import { writeAudit } from '../../core/audit.js';
-import { invalid, notFound, unprocessable } from '../../core/errors.js';
+import { invalid, notFound } from '../../core/errors.js';
 import { emitEvent } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { containsPattern } from '../../core/like.js';
