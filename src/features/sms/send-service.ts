@@ -1,3 +1,4 @@
+import { publicBase } from '../../core/public-url.js';
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { AppDeps, ServiceContext } from '../../core/context.js';
 import type { DB, SmsMessagesTable } from '../../db/schema.js';
@@ -146,7 +147,7 @@ async function insertQueued(trx: Transaction<DB>, ctx: ServiceContext, list: Out
 
 /** Where the provider reports delivery; the Twilio URL names our row, so a report that beats the send's answer still finds it. */
 function statusCallbackUrl(deps: AppDeps, port: SmsPort, smsId: string): string | null {
-  const base = deps.config.PUBLIC_URL?.replace(/\/+$/, '');
+  const base = publicBase(deps.config);
   if (!base) return null;
   if (port.provider === 'twilio') return `${base}/webhooks/twilio/sms-status?sms_id=${smsId}`;
   if (port.provider === 'sinch') return `${base}/webhooks/sinch/sms`;

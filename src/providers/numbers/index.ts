@@ -1,3 +1,4 @@
+import { publicBase } from '../../core/public-url.js';
 import type { Config } from '../../config.js';
 import { platformTwilioCredentials, type TwilioCredentials } from '../twilio-client.js';
 import type { NumbersPort, NumberWebhooks } from './port.js';
@@ -18,7 +19,7 @@ export function accountNumbers(config: Config, credentials: TwilioCredentials): 
 
 /** The webhooks every Twilio number of this server points at, or null without PUBLIC_URL. */
 export function twilioWebhooks(config: Config): NumberWebhooks | null {
-  if (!config.PUBLIC_URL) return null;
-  const base = config.PUBLIC_URL.replace(/\/+$/, '');
+  const base = publicBase(config);
+  if (!base) return null;
   return { smsUrl: `${base}/webhooks/twilio/sms`, voiceUrl: `${base}/webhooks/twilio/voice`, voiceStatusUrl: `${base}/webhooks/twilio/voice/status` };
 }
