@@ -22,6 +22,10 @@ import { chatCompletionRoutes } from './features/chat-completions/routes.js';
 import { campaignRoutes } from './features/campaigns/routes.js';
 import { smsRoutes } from './features/sms/routes.js';
 import { voiceRoutes } from './features/voice/routes.js';
+import { webhookRoutes } from './features/webhooks/routes.js';
+import { notificationRoutes } from './features/notifications/routes.js';
+import { analyticsRoutes } from './features/analytics/routes.js';
+import { billingRoutes } from './features/billing/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -91,6 +95,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(campaignRoutes(deps));
   await app.register(smsRoutes(deps));
   await app.register(voiceRoutes(deps));
+  await app.register(webhookRoutes(deps));
+  await app.register(notificationRoutes(deps));
+  await app.register(analyticsRoutes(deps));
+  await app.register(billingRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(docsRoutes());

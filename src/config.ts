@@ -74,6 +74,8 @@ export const ConfigSchema = z.object({
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   STRIPE_API_BASE_URL: optionalUrl,
+  /** A JSON file of plans (ids, prices, Stripe price ids, limits) replacing the default catalog. */
+  PLANS_FILE: z.string().min(1).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   EMAIL_FROM: z.string().min(3).default('sinth <no-reply@localhost>'),
 
@@ -105,6 +107,14 @@ export const ConfigSchema = z.object({
   CAMPAIGN_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(1),
   /** A campaign dispatcher silent this long is presumed dead and another worker takes its campaign over. */
   CAMPAIGN_STALE_SECONDS: positiveInt(60),
+  /** Time limit of one webhook delivery attempt (connect to last byte). */
+  WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  /** Deliveries one worker process has in flight at once. */
+  WEBHOOK_CONCURRENCY: positiveInt(32),
+  /** An endpoint whose deliveries have all failed for this long is disabled (and the account told). */
+  WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(72),
+  /** Hour (UTC, 0-23) the daily notification digest goes out. */
+  DIGEST_HOUR_UTC: z.coerce.number().int().min(0).max(23).default(8),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { SECRET_KEY: string; DATA_DIR: string };

@@ -8,6 +8,8 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { PgBossQueue, type Role } from './jobs/queue.js';
 import { allJobs } from './jobs/registry.js';
+import { allLoops } from './jobs/loop-registry.js';
+import { LoopRunner } from './jobs/loops.js';
 import { drainTurns } from './engine/turn-queue.js';
 import { createLlm } from './providers/llm/index.js';
 import { createModeration } from './providers/moderation/index.js';
@@ -45,6 +47,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onIdleError: (err) => log.warn({ err }, 'database connection lost'),
     }));
   let queue: PgBossQueue | null = null;
+  const loops = new LoopRunner(log);
   let app: FastifyInstance | null = null;
   try {
     const applied = await migrateToLatest(database.db);
@@ -54,6 +57,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     queue = new PgBossQueue(database.pool, role, log, config.JOBS_SCHEMA);
     const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config), moderation: createModeration(config), retrieval, embeddings };
     await queue.start(allJobs(deps));
+    if (role !== 'api') loops.start(allLoops(deps));
 
     let url: string | null = null;
     if (role !== 'worker') {
@@ -72,6 +76,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await started.app?.close();
         // Replies still being made for clients that left: stored before the database goes.
         if (!(await drainTurns(config.SHUTDOWN_GRACE_MS))) log.warn('shutdown: some conversation turns did not finish in time');
+        await loops.stop();
         await started.queue.stop();
         if (!opts.database) await database.close();
       })());
@@ -79,6 +84,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   } catch (err) {
     // Stop whatever started before the failure, so nothing keeps running on a closed database.
     await app?.close().catch(() => undefined);
+    await loops.stop();
     await queue?.stop(false).catch(() => undefined);
     if (!opts.database) await database.close().catch(() => undefined);
     throw err;

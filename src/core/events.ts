@@ -22,7 +22,32 @@ export type EventType =
   | 'source.failed'
   | 'campaign.finished'
   | 'feedback.created'
-  | 'subscription.updated';
+  | 'subscription.updated'
+  // Internal: what the account is told by email (notifications), never sent to webhooks.
+  | 'webhook.disabled'
+  | 'payment.failed'
+  | 'usage.threshold';
+
+/** The event types webhooks may subscribe to (API.md, Webhooks). */
+export const WEBHOOK_EVENT_TYPES = [
+  'message.received',
+  'message.sent',
+  'message.failed',
+  'conversation.created',
+  'conversation.takeover',
+  'user.created',
+  'user.opted_out',
+  'user.opted_in',
+  'call.started',
+  'call.ended',
+  'call.transferred',
+  'source.ready',
+  'source.failed',
+  'campaign.finished',
+  'feedback.created',
+  'subscription.updated',
+] as const satisfies readonly EventType[];
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /**
  * Records a domain event in the outbox, inside the transaction that makes the change it reports.

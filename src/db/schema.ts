@@ -1,4 +1,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { BillingTables } from './tables/billing.js';
+import type { NotificationTables } from './tables/notifications.js';
+import type { WebhookTables } from './tables/webhooks.js';
 
 /** Table types for Kysely, kept by hand next to the migrations they describe. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -394,7 +397,7 @@ export interface CallEventsTable {
   created_at: Generated<Date>;
 }
 
-export interface DB {
+export interface DB extends WebhookTables, NotificationTables, BillingTables {
   calls: CallsTable;
   call_turns: CallTurnsTable;
   call_events: CallEventsTable;

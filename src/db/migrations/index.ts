@@ -13,6 +13,10 @@ import * as m0011 from './0011-messaging.js';
 import * as m0012 from './0012-campaigns.js';
 import * as m0013 from './0013-sandbox-numbers.js';
 import * as m0014 from './0014-voice.js';
+import * as m0015 from './0015-webhooks.js';
+import * as m0016 from './0016-notifications.js';
+import * as m0017 from './0017-billing.js';
+import * as m0018 from './0018-analytics.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +34,8 @@ export const migrations: Record<string, Migration> = {
   '0012-campaigns': m0012,
   '0013-sandbox-numbers': m0013,
   '0014-voice': m0014,
+  '0015-webhooks': m0015,
+  '0016-notifications': m0016,
+  '0017-billing': m0017,
+  '0018-analytics': m0018,
 };

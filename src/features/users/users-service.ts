@@ -180,11 +180,10 @@ export async function deleteUser({ ctx, input }: { ctx: ServiceContext; input: {
     if (!user) throw notFound('user', 'user_id');
     await trx.deleteFrom('conversations').where('bot_id', '=', bot.id).where('user_id', '=', user.user_id).execute();
     await trx.deleteFrom('end_users').where('id', '=', user.id).execute();
-    // Events about an end user carry data.bot_id and data.user_id; undelivered ones go with the user.
+    // Events about an end user carry data.bot_id and data.user_id; the outbox's copies go with the user.
     await trx
       .deleteFrom('outbox_events')
       .where('account_id', '=', ctx.accountId)
-      .where('dispatched_at', 'is', null)
       .where(sql<boolean>`payload->'data'->>'bot_id' = ${bot.id} and payload->'data'->>'user_id' = ${user.user_id}`)
       .execute();
     const suppressed = Boolean(user.opted_out && user.phone);

@@ -1,0 +1,7 @@
+import type { AppDeps } from '../../core/context.js';
+import type { JobDefinition } from '../../jobs/queue.js';
+
+/** Placeholder: the billing jobs. */
+export function billingJobs(_deps: AppDeps): JobDefinition[] {
+  return [];
+}

@@ -1,0 +1,7 @@
+import type { AppDeps } from '../../core/context.js';
+import type { JobDefinition } from '../../jobs/queue.js';
+
+/** Placeholder: the notifications jobs. */
+export function notificationJobs(_deps: AppDeps): JobDefinition[] {
+  return [];
+}

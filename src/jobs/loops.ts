@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+
+/**
+ * Work a worker keeps doing rather than waits to be asked for: relaying the outbox, delivering
+ * webhooks. A tick does one batch and says whether it found work; an idle loop sleeps `idleMs`
+ * before looking again, a busy one goes straight on. Every worker process runs every loop; the
+ * ticks claim their rows with `for update skip locked`, so workers share the work and never do it twice.
+ */
+export interface Loop {
+  name: string;
+  idleMs: number;
+  tick(): Promise<boolean>;
+}
+
+export class LoopRunner {
+  private running = false;
+  private readonly done: Array<Promise<void>> = [];
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(private readonly log: Logger) {}
+
+  start(loops: Loop[]): void {
+    this.running = true;
+    for (const loop of loops) this.done.push(this.run(loop));
+  }
+
+  private async run(loop: Loop): Promise<void> {
+    while (this.running) {
+      let busy = false;
+      try {
+        busy = await loop.tick();
+      } catch (err) {
+        this.log.error({ err, loop: loop.name }, 'background loop failed; trying again');
+      }
+      if (!busy && this.running) await this.sleep(loop.idleMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  /** Lets every tick under way finish, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const wake of [...this.sleepers]) wake();
+    await Promise.all(this.done);
+  }
+}
