@@ -13,6 +13,12 @@ declare module 'vitest' {
     pgliteTemplate: string;
     /** When TEST_DATABASE_URL is set: a database made for this run, dropped at its end. */
     postgresUrl: string | null;
+    /**
+     * With TEST_DATABASE_URL: a migrated database no one connects to, which each test file's harness
+     * copies (CREATE DATABASE … TEMPLATE) into a database of its own: one file's worker loops never
+     * see another file's rows, as with PGlite.
+     */
+    postgresTemplate: string | null;
   }
 }
 
@@ -31,7 +37,7 @@ async function buildPgliteTemplate(): Promise<string> {
   return file;
 }
 
-async function createPostgresDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+async function createPostgresDatabase(baseUrl: string): Promise<{ url: string; template: string; drop: () => Promise<void> }> {
   const name = `sinth_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
@@ -42,12 +48,20 @@ async function createPostgresDatabase(baseUrl: string): Promise<{ url: string; d
   const handle = await openDatabase({ databaseUrl: url.toString(), dataDir: TEMPLATE_DIR, poolSize: 2 });
   await migrateToLatest(handle.db);
   await handle.close();
+  const template = `${name}_tpl`;
+  const creator = new pg.Client({ connectionString: baseUrl });
+  await creator.connect();
+  await creator.query(`create database ${template} template ${name}`);
+  await creator.end();
   return {
     url: url.toString(),
+    template,
     drop: async () => {
       const c = new pg.Client({ connectionString: baseUrl });
       await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
+      // The files' own copies too, should a file have died without dropping its copy.
+      const { rows } = await c.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [`${name}%`]);
+      for (const { datname } of rows) await c.query(`drop database if exists ${datname} with (force)`);
       await c.end();
     },
   };
@@ -59,6 +73,7 @@ export default async function setup(project: TestProject) {
   const pgdb = base ? await createPostgresDatabase(base) : null;
   project.provide('pgliteTemplate', template);
   project.provide('postgresUrl', pgdb?.url ?? null);
+  project.provide('postgresTemplate', pgdb?.template ?? null);
   return async () => {
     if (template && existsSync(template)) rmSync(template);
     await pgdb?.drop();

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, pgliteOptions, wrapPglite, type DatabaseHandle } from '../../src/db/database.js';
@@ -49,9 +50,35 @@ export interface Harness {
  */
 export async function openTestDatabase(opts: { vector?: boolean } = {}): Promise<DatabaseHandle> {
   const pgUrl = inject('postgresUrl');
-  if (pgUrl) return openDatabase({ databaseUrl: pgUrl, dataDir: tmpdir(), poolSize: 5 });
+  const template = inject('postgresTemplate');
+  if (pgUrl && template) return openPostgresCopy(pgUrl, template);
   const blob = new Blob([readFileSync(inject('pgliteTemplate'))]);
   return wrapPglite(await PGlite.create({ loadDataDir: blob, ...(await pgliteOptions({ vector: opts.vector })) }));
+}
+
+/** A database of this harness's own, copied from the run's migrated template, dropped when it closes. */
+async function openPostgresCopy(runUrl: string, template: string): Promise<DatabaseHandle> {
+  const name = `${template}_f${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: runUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${template}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(runUrl);
+  url.pathname = `/${name}`;
+  const handle = await openDatabase({ databaseUrl: url.toString(), dataDir: tmpdir(), poolSize: 5 });
+  return {
+    ...handle,
+    close: async () => {
+      await handle.close();
+      const c = new pg.Client({ connectionString: runUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
