@@ -1,10 +1,11 @@
 import { sql, type Transaction } from 'kysely';
 import type { BotRow, DB } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
-import { forbidden, notFound, ProviderError } from '../core/errors.js';
+import { forbidden, notFound, ProviderError, type DomainError } from '../core/errors.js';
 import { emitEvent, eventRow } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
+import { limitCheck } from '../features/billing/limits.js';
 import { effectivePolicy, type Policy } from '../features/prompts/policy-settings.js';
 import type { LlmPort, LlmResult } from '../providers/llm/port.js';
 import { countTokens } from './history.js';
@@ -97,7 +98,7 @@ interface Prepared {
  * and blocked topics, then curated answers. Messages of one conversation are serialised by an advisory
  * lock, so two at the same moment are both stored, in order.
  */
-async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, vector: QueryVector | null): Promise<Prepared> {
+async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, vector: QueryVector | null, overQuota: DomainError | null): Promise<Prepared> {
   const { bot } = input;
   await lockConversation(trx, bot.id, input.userId, input.channel);
   const now = new Date();
@@ -144,6 +145,8 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
     await emitEvent(trx, ctx, 'conversation.takeover', { bot_id: bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.userMessageId });
     return done({ ...base, takeover: true });
   }
+  // Past the plan's monthly replies the bot says nothing: the message is not kept (the 402 rolls it back).
+  if (overQuota) throw overQuota;
   if (refusal) return answer(refusal.reply, refusal.source);
   const asked = Object.entries(input.tools ?? {}).find(([, t]) => t.asked?.test(input.message));
   if (asked) return answer(asked[1].reply, 'tool', 'tool', asked[0]);
@@ -222,7 +225,10 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
   let prepared: Prepared;
   try {
     const vector = await queryVector(ctx, input.bot.id, input.message);
-    prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input, policy, vector));
+    // Checked outside the turn's transaction, so the usage notification it may send is kept even when
+    // the turn is refused; refused only where the bot would answer (a human who took over still can).
+    const overQuota = await limitCheck(ctx.db, ctx, 'messages_per_month');
+    prepared = await ctx.db.transaction().execute((trx) => prepareTurn(trx, ctx, input, policy, vector, overQuota));
   } catch (err) {
     release();
     throw err;

@@ -12,12 +12,14 @@ import { loadBot } from './bot-access.js';
 import { isEnabled, toBot } from './bot-view.js';
 import type { CreateBotInput, ToggleInput } from './schemas.js';
 import { ERASE_BOT_JOB } from './bot-erasure.js';
+import { assertWithinLimit } from '../billing/limits.js';
 
 /** Inserts a bot and its first prompt version; shared by create_bot and create_bot_before_login. */
 export async function insertBot(trx: Transaction<DB>, ctx: ServiceContext, input: CreateBotInput, extra: { claimTokenHash?: string } = {}) {
   if (input.values && countCustom(input.values) > MAX_CUSTOM_SLIDERS) {
     throw invalid('values', `At most ${MAX_CUSTOM_SLIDERS} custom sliders.`);
   }
+  await assertWithinLimit(trx, ctx, 'bots');
   const id = newId('bot');
   try {
     const row = await trx

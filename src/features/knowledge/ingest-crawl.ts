@@ -6,6 +6,7 @@ import type { SourceRow } from './ingest.js';
 import { replacePassages } from './passages-store.js';
 import { schedulePrune } from './terms.js';
 import { SourceError } from './source-error.js';
+import { assertKnowledgeRoom } from './knowledge-limit.js';
 
 interface CrawlOptions {
   max_pages?: number;
@@ -39,7 +40,7 @@ export async function ingestCrawl(deps: AppDeps, crawl: SourceRow): Promise<void
         const now = new Date();
         const existing = await trx
           .selectFrom('knowledge_sources')
-          .select(['id', 'content_hash'])
+          .select(['id', 'content_hash', 'bytes'])
           .where('parent_id', '=', crawl.id)
           .where('kind', '=', 'page')
           .where('url', '=', page.canonicalUrl)
@@ -50,6 +51,8 @@ export async function ingestCrawl(deps: AppDeps, crawl: SourceRow): Promise<void
           return;
         }
         const fields = { title: page.title, content_hash: page.contentHash, bytes: Buffer.byteLength(page.markdown), chunks: passages.length, status: 'ready' as const, error: null, fetched_at: now, updated_at: now };
+        // Past the plan's knowledge limit the crawl stops here (the pages stored so far stay).
+        await assertKnowledgeRoom(trx, deps, crawl.account_id, fields.bytes - Number(existing?.bytes ?? 0));
         const id = existing?.id ?? newId('src');
         if (existing) await trx.updateTable('knowledge_sources').set(fields).where('id', '=', id).execute();
         else await trx.insertInto('knowledge_sources').values({ id, account_id: crawl.account_id, bot_id: crawl.bot_id, kind: 'page', parent_id: crawl.id, url: page.canonicalUrl, ...fields }).execute();

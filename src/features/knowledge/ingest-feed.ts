@@ -4,6 +4,7 @@ import { countTokens } from '../../engine/history.js';
 import { fetchForKnowledge } from './fetching.js';
 import type { SourceRow } from './ingest.js';
 import { SourceError } from './source-error.js';
+import { assertKnowledgeRoom } from './knowledge-limit.js';
 import { insertPassages } from './passages-store.js';
 import { schedulePrune } from './terms.js';
 import { csvRows, jsonRows, rowToPassage } from './parsers/index.js';
@@ -37,6 +38,7 @@ export async function ingestFeed(deps: AppDeps, feed: SourceRow): Promise<void> 
   }
   if (!texts.size) throw new SourceError('The feed has no rows.');
   await deps.db.transaction().execute(async (trx) => {
+    await assertKnowledgeRoom(trx, deps, feed.account_id, fetched.body.length - Number(feed.bytes ?? 0));
     const existing = new Set((await trx.selectFrom('knowledge_chunks').select('row_hash').where('source_id', '=', feed.id).execute()).map((r) => r.row_hash));
     const gone = [...existing].filter((h): h is string => h !== null && !texts.has(h));
     if (gone.length) {

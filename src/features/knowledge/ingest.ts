@@ -15,6 +15,7 @@ import { recordTerms, schedulePrune } from './terms.js';
 import { parseFile } from './parsers/index.js';
 import { fetchForKnowledge } from './fetching.js';
 import { SourceError } from './source-error.js';
+import { assertKnowledgeRoom } from './knowledge-limit.js';
 
 export const INGEST_JOB = 'knowledge.ingest';
 export const FEED_SWEEP_JOB = 'knowledge.feed-sweep';
@@ -76,6 +77,7 @@ async function ingestFile(deps: AppDeps, source: SourceRow): Promise<void> {
     const hash = sha256Hex(body.toString('base64'));
     const same = await deps.db.selectFrom('knowledge_sources').select('id').where('bot_id', '=', source.bot_id).where('content_hash', '=', hash).where('id', '!=', source.id).where('status', '!=', 'failed').executeTakeFirst();
     if (same) throw new SourceError(`The same content is already in this bot's knowledge as ${same.id}; it is not indexed twice.`);
+    await assertKnowledgeRoom(deps.db, deps, source.account_id, body.length - Number(source.bytes ?? 0));
     await deps.db.transaction().execute(async (trx) => {
       await trx.updateTable('knowledge_sources').set({ bytes: body.length, content_hash: hash, mime }).where('id', '=', source.id).execute();
       await trx.insertInto('knowledge_files').values({ source_id: source.id, content: body }).onConflict((oc) => oc.column('source_id').doUpdateSet({ content: body })).execute();

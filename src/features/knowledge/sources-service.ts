@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { ServiceContext } from '../../core/context.js';
 import { writeAudit } from '../../core/audit.js';
 import { sha256Hex } from '../../core/crypto.js';
@@ -7,6 +6,7 @@ import { newId } from '../../core/ids.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
 import type { KnowledgeKind } from '../../db/schema.js';
 import { loadBot } from '../bots/bot-access.js';
+import { assertWithinLimit } from '../billing/limits.js';
 import { INGEST_JOB } from './ingest.js';
 import type { ScrapeInput } from './schemas.js';
 import { detectType } from './parsers/detect.js';
@@ -31,6 +31,7 @@ export async function uploadFile(ctx: ServiceContext, input: { botId: string; fi
   return ctx.db.transaction().execute(async (trx) => {
     const same = await trx.selectFrom('knowledge_sources').select(['id', 'status']).where('bot_id', '=', bot.id).where('content_hash', '=', hash).where('status', '!=', 'failed').executeTakeFirst();
     if (same) return { source_id: same.id, status: same.status, duplicate: true };
+    await assertWithinLimit(trx, ctx, 'knowledge_mb', input.bytes.length);
     const id = newId('src');
     await trx
       .insertInto('knowledge_sources')
@@ -47,6 +48,8 @@ export async function uploadFile(ctx: ServiceContext, input: { botId: string; fi
 async function createSource(ctx: ServiceContext, botId: string, kind: KnowledgeKind, fields: { url: string; filename?: string | null; options?: Record<string, unknown>; refresh_minutes?: number }) {
   const bot = await loadBot(ctx, botId, { param: 'bot_id' });
   return ctx.db.transaction().execute(async (trx) => {
+    // Its size is known once fetched (checked again then): here, only whether any room is left.
+    await assertWithinLimit(trx, ctx, 'knowledge_mb', 1);
     const id = newId('src');
     await trx
       .insertInto('knowledge_sources')
@@ -176,10 +179,4 @@ export async function searchKnowledge({ ctx, input }: { ctx: ServiceContext; inp
   const bot = await loadBot(ctx, input.bot_id, { param: 'bot_id' });
   const vector = await queryVector(ctx, bot.id, input.query);
   return { data: await retrievePassages(ctx.db, bot.id, input.query, { limit: input.limit ?? 10, vector }) };
-}
-
-/** Total bytes of knowledge an account holds (the payments issue enforces a plan's limit on it). */
-export async function knowledgeBytes(ctx: ServiceContext): Promise<number> {
-  const row = await ctx.db.selectFrom('knowledge_sources').select(sql<string>`coalesce(sum(bytes), 0)`.as('n')).where('account_id', '=', ctx.accountId).executeTakeFirstOrThrow();
-  return Number(row.n);
 }

@@ -8,6 +8,7 @@ import { toE164 } from '../../core/phone.js';
 import { inTransaction } from '../../core/transaction.js';
 import { ProviderApiError } from '../../providers/provider-api-error.js';
 import { loadBot } from '../bots/bot-access.js';
+import { assertWithinLimit } from '../billing/limits.js';
 import { findNumber, isAbandoned, loadAccountNumber, notAvailable, requireTwilio } from './number-access.js';
 import { toPhoneNumber } from './number-view.js';
 import type { AssignNumberInput, DetachNumberInput, GetPhoneNumbersQuery } from './schemas.js';
@@ -83,6 +84,7 @@ async function registerNumber(ctx: ServiceContext, input: AssignNumberInput, pho
       }
       // An abandoned import or registration may be registered again; anything else is held.
       if (existing && !mine && !isAbandoned(existing)) throw notAvailable(phone);
+      if (!mine) await assertWithinLimit(trx, ctx, 'phone_numbers');
       const values = {
         account_id: ctx.accountId,
         provider,

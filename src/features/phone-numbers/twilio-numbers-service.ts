@@ -9,6 +9,7 @@ import { accountNumbers } from '../../providers/numbers/index.js';
 import { ProviderApiError } from '../../providers/provider-api-error.js';
 import { sealTwilioToken } from '../../providers/twilio-client.js';
 import { loadBot } from '../bots/bot-access.js';
+import { assertWithinLimit } from '../billing/limits.js';
 import { toAvailableNumber, toPhoneNumber, toPoolNumber } from './number-view.js';
 import { findNumber, isAbandoned, notAvailable, requireTwilio, requireWebhooks } from './number-access.js';
 import type { ImportNumberInput, PoolQuery, PurchaseNumberInput, RentNumberInput, SearchNumbersQuery } from './schemas.js';
@@ -60,6 +61,8 @@ export async function purchaseTwilioNumber({ ctx, input }: { ctx: ServiceContext
   const port = requireTwilio(ctx.config);
   const hooks = requireWebhooks(ctx.config);
   refuseTaken(ctx, await findNumber(ctx.db, phone), phone);
+  // Before buying: a number bought and then refused would cost money for nothing.
+  await assertWithinLimit(ctx.db, ctx, 'phone_numbers');
 
   let bought;
   try {
@@ -99,6 +102,7 @@ export async function rentTwilioNumber({ ctx, input }: { ctx: ServiceContext; in
     if (existing?.account_id === ctx.accountId) throw conflict('number_exists', `${phone} is already one of your numbers.`, 'phone_number');
     throw conflict('number_not_in_pool', `${phone} is not in the pool of numbers to rent (see get_number_from_pool).`, 'phone_number');
   }
+  await assertWithinLimit(ctx.db, ctx, 'phone_numbers');
   // Point the number here before recording the rental: a rented number that does not reach us is useless.
   const set = await port.setWebhooks(inPool.sid, hooks);
   try {
@@ -130,6 +134,7 @@ export async function importTwilioNumber({ ctx, input }: { ctx: ServiceContext; 
   const existing = await findNumber(ctx.db, phone);
   const reimport = existing?.account_id === ctx.accountId && existing.source === 'imported';
   if (!reimport && !isAbandoned(existing)) refuseTaken(ctx, existing, phone);
+  if (!reimport) await assertWithinLimit(ctx.db, ctx, 'phone_numbers');
 
   const port = accountNumbers(ctx.config, { accountSid: input.account_sid, authToken: input.auth_token });
   let found;

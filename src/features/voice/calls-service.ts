@@ -11,6 +11,7 @@ import { publicBase } from '../../core/public-url.js';
 import { inTransaction } from '../../core/transaction.js';
 import { voiceProviderFor } from '../../providers/voice/index.js';
 import { loadBot } from '../bots/bot-access.js';
+import { assertWithinLimit } from '../billing/limits.js';
 import { recipientHold } from '../sms/opt-out-service.js';
 import { findOrCreatePhoneUser } from '../sms/sms-users.js';
 import { toCallDetail, toCallView } from './call-view.js';
@@ -35,6 +36,8 @@ function voiceNumber(trx: Transaction<DB>, ctx: ServiceContext, botId: string, p
 export async function makeCall({ ctx, input }: { ctx: ServiceContext; input: MakeCallInput }) {
   const phone = input.to.startsWith('+') ? toE164(input.to, 'to') : null;
   const base = publicBase(ctx.config);
+  // A call takes at least a minute: none is placed once the month's minutes are used up.
+  await assertWithinLimit(ctx.db, ctx, 'call_minutes_per_month');
   const { call, port, settings } = await ctx.db.transaction().execute(async (trx) => {
     const bot = await loadBot(ctx, input.bot_id, { q: trx });
     if (!base) throw unprocessable('public_url_not_configured', 'PUBLIC_URL is not set, so the provider could not reach this server during the call: set it to this server\'s public address.');

@@ -4,6 +4,7 @@ import { newId } from '../../core/ids.js';
 import { routedNumber } from '../sms/numbers.js';
 import { recipientHold } from '../sms/opt-out-service.js';
 import { findOrCreatePhoneUser } from '../sms/sms-users.js';
+import { limitCheck } from '../billing/limits.js';
 import { greetCaller } from './call-greeting.js';
 import { hangUp, listen, REJECT } from './call-plan.js';
 import { claimCallback, findCall, type CallEvent } from './call-records.js';
@@ -11,6 +12,7 @@ import { botTurn, callData, step, type CallScene, type CallStep } from './call-s
 import { effectiveVoice } from './voice-settings.js';
 
 const HIDDEN_NUMBER = "Sorry, this line can't take calls from a hidden number. Goodbye.";
+const LINE_UNAVAILABLE = 'Sorry, this line is unavailable right now. Please try again later. Goodbye.';
 const optedOutNotice = (name: string) => `You asked not to be contacted by ${name}, so this call can't continue. Text START to this number if you change your mind. Goodbye.`;
 
 export type InboundOutcome =
@@ -31,6 +33,12 @@ export async function openInboundCall(
   if (!at.from) return { kind: 'step', scene: null, step: step(hangUp(HIDDEN_NUMBER)) };
   const botRow = await deps.db.selectFrom('bots').selectAll().where('id', '=', number.bot_id).executeTakeFirstOrThrow();
   const ctx = systemContext(deps, number.account_id);
+  // The account's call minutes for the month are used up: the caller hears why, and no call is recorded.
+  const overMinutes = await limitCheck(ctx.db, ctx, 'call_minutes_per_month');
+  if (overMinutes) {
+    deps.log.info({ account_id: ctx.accountId, code: overMinutes.code }, 'voice: inbound call refused by the plan limit');
+    return { kind: 'step', scene: null, step: step(hangUp(LINE_UNAVAILABLE)) };
+  }
   const settings = effectiveVoice(botRow.voice, deps.config);
   const from = at.from;
 
