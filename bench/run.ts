@@ -4,9 +4,11 @@ import { main as conversation } from './conversation.js';
 import { main as knowledge } from './knowledge.js';
 import { main as campaigns } from './campaigns.js';
 import { main as voice } from './voice.js';
+import { main as webhooks } from './webhooks.js';
 
 await foundation();
 await conversation();
 await knowledge();
 await campaigns();
 await voice();
+await webhooks();

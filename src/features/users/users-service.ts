@@ -180,7 +180,8 @@ export async function deleteUser({ ctx, input }: { ctx: ServiceContext; input: {
     if (!user) throw notFound('user', 'user_id');
     await trx.deleteFrom('conversations').where('bot_id', '=', bot.id).where('user_id', '=', user.user_id).execute();
     await trx.deleteFrom('end_users').where('id', '=', user.id).execute();
-    // Events about an end user carry data.bot_id and data.user_id; the outbox's copies go with the user.
+    // Events about an end user carry data.bot_id and data.user_id; the outbox's copies go with the user,
+    // and with them (by cascade) their webhook deliveries, sent or not, and the attempts' response excerpts.
     await trx
       .deleteFrom('outbox_events')
       .where('account_id', '=', ctx.accountId)
