@@ -166,12 +166,14 @@ describe('webhook deliveries in the database', () => {
   it('prunes finished deliveries and relayed events past the retention, and keeps what a delivery still waits on', async () => {
     const { accountId, webhookIds: [hook] } = await account([{ events: ['*'] }]);
     const old = Date.now() - 31 * 86_400_000;
-    const [gone, waited, unrelayed] = idsAt('evt', [old, old + 1, old + 2]);
+    const [gone, waited, unrelayed, takeover] = idsAt('evt', [old, old + 1, old + 2, old + 3]);
     const payload = (id: string) => JSON.stringify({ id, type: 'user.created', created_at: new Date(old).toISOString(), data: {} });
     await db().insertInto('outbox_events').values([
       { id: gone!, account_id: accountId, type: 'user.created', payload: payload(gone!), dispatched_at: new Date(old) },
       { id: waited!, account_id: accountId, type: 'user.created', payload: payload(waited!), dispatched_at: new Date(old) },
       { id: unrelayed!, account_id: accountId, type: 'user.created', payload: payload(unrelayed!) },
+      // Analytics counts takeovers from these: kept longer than the rest.
+      { id: takeover!, account_id: accountId, type: 'conversation.takeover', payload: payload(takeover!), dispatched_at: new Date(old) },
     ]).execute();
     const [fresh] = await emit(accountId, ['user.created']);
     await relay();
@@ -183,7 +185,7 @@ describe('webhook deliveries in the database', () => {
 
     await pruneWebhookHistory(db());
     const events = await db().selectFrom('outbox_events').select('id').where('account_id', '=', accountId).orderBy('id').execute();
-    expect(events.map((e) => e.id)).toEqual([waited, unrelayed, fresh]);
+    expect(events.map((e) => e.id)).toEqual([waited, unrelayed, takeover, fresh]);
     const left = await db().selectFrom('webhook_deliveries').select(['id', 'event_id']).where('account_id', '=', accountId).execute();
     expect(left.map((d) => d.id)).toContain(stillFailing.id);
     expect(left.map((d) => d.id)).not.toContain(oldDone.id);
