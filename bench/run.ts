@@ -5,6 +5,7 @@ import { main as knowledge } from './knowledge.js';
 import { main as campaigns } from './campaigns.js';
 import { main as voice } from './voice.js';
 import { main as webhooks } from './webhooks.js';
+import { main as analytics } from './analytics.js';
 
 await foundation();
 await conversation();
@@ -12,3 +13,4 @@ await knowledge();
 await campaigns();
 await voice();
 await webhooks();
+await analytics();

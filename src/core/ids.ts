@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 
-export type IdPrefix = 'acct' | 'key' | 'bot' | 'usr' | 'conv' | 'msg' | 'src' | 'num' | 'call' | 'camp' | 'whk' | 'evt' | 'pv' | 'rr' | 'log' | 'req' | 'dlv' | 'fb' | 'chk' | 'sms' | 'ct';
+export type IdPrefix = 'acct' | 'key' | 'bot' | 'usr' | 'conv' | 'msg' | 'src' | 'num' | 'call' | 'camp' | 'whk' | 'evt' | 'pv' | 'rr' | 'log' | 'req' | 'dlv' | 'fb' | 'chk' | 'sms' | 'ct' | 'ntf';
 
 /**
  * `prefix_` + 26 characters: 48 bits of milliseconds then 80 random bits (ULID layout, monotonic within
