@@ -86,21 +86,66 @@ describe('phone numbers', () => {
     expect(twilio.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/IncomingPhoneNumbers.json'))).toEqual([]);
     expect((await h.request('GET', '/get_phone_numbers', { key })).body.data.map((n: any) => n.phone_number)).toEqual([first]);
   });
+
+  it('refuses renting from the pool and importing past the limit, before the number is touched', async () => {
+    const { key, botId } = await botWithKey(h, { name: 'Renter' });
+    expect((await h.request('POST', '/assign_phone_number', { key, body: { phone_number: randomUsNumber(), bot_id: botId, provider: 'sandbox' } })).status).toBe(200);
+    const pooled = randomUsNumber();
+    twilio.addOwned(twilio.account.sid, pooled, { sms_url: 'https://old.example.com/sms' });
+    expectError(await h.request('POST', '/rent_twilio_number', { key, body: { phone_number: pooled } }), 402, 'plan_limit', 'phone_numbers_limit_reached');
+    expect(twilio.numbersOf(twilio.account.sid).find((n) => n.phone_number === pooled)?.sms_url).toBe('https://old.example.com/sms');
+
+    const own = twilio.addAccount();
+    const mine = randomUsNumber();
+    twilio.addOwned(own.sid, mine);
+    expectError(await h.request('POST', '/import_twilio_number', { key, body: { phone_number: mine, account_sid: own.sid, auth_token: own.token } }), 402, 'plan_limit', 'phone_numbers_limit_reached');
+    expect(await h.database.db.selectFrom('phone_numbers').select('id').where('phone_number', 'in', [pooled, mine]).execute()).toEqual([]);
+  });
+
+  it('keeps one of two concurrent purchases for the last place, giving the other number back to Twilio', async () => {
+    const { key } = await h.signup();
+    const [a, b] = [randomUsNumber(), randomUsNumber()];
+    twilio.addAvailable({ phoneNumber: a, country: 'US', type: 'local' }, { phoneNumber: b, country: 'US', type: 'local' });
+    const answers = await Promise.all([a, b].map((phone) => h.request('POST', '/purchase_twilio_number', { key, body: { phone_number: phone } })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 402]);
+    const held = (await h.request('GET', '/get_phone_numbers', { key })).body.data.map((n: any) => n.phone_number);
+    expect(held).toHaveLength(1);
+    // Whether or not the refused one was bought first, Twilio keeps only the one recorded.
+    expect(twilio.numbersOf(twilio.account.sid).map((n) => n.phone_number).filter((p) => p === a || p === b)).toEqual(held);
+  });
 });
 
+/** POST /upload of a markdown file to the bot. */
+function upload(key: string, botId: string, content: Buffer, name: string) {
+  const boundary = 'sinthbilling';
+  const payload = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="bot_id"\r\n\r\n${botId}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/markdown\r\n\r\n`),
+    content,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return h.app.inject({ method: 'POST', url: '/upload', payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'api-key': key } });
+}
+const mdFile = (n: number, fill: string) => Buffer.from(`# Notes ${n}\n\n${fill.repeat(600 * 1024 / fill.length)}`);
+
 describe('knowledge', () => {
+  it('notifies 100 % of knowledge_mb when an upload is refused, though usage never lands on the limit', async () => {
+    const { key, botId, accountId } = await botWithKey(h, { name: 'Notified' });
+    expect((await upload(key, botId, mdFile(1, 'harbour '), 'one.md')).statusCode).toBe(200);
+    expect(await thresholds(accountId)).toEqual([]); // 0.59 MB of 1: under 80 %
+    expect((await upload(key, botId, mdFile(2, 'lighthouse '), 'two.md')).statusCode).toBe(402);
+    const sent = await waitUntil(() => thresholds(accountId), (t) => t.length > 0, 'the usage notice');
+    expect(sent.map((t) => [t.limit, t.threshold, t.used, t.limit_value, t.plan_id])).toEqual([['knowledge_mb', 100, 1, 1, 'free']]);
+    // 80 % is passed too: recorded, not sent on its own (one notice for one leap).
+    const alerts = await h.database.db.selectFrom('usage_alerts').select('threshold').where('account_id', '=', accountId).orderBy('threshold').execute();
+    expect(alerts).toEqual([{ threshold: 80 }, { threshold: 100 }]);
+    expect((await upload(key, botId, mdFile(3, 'anchor '), 'three.md')).statusCode).toBe(402);
+    expect(await thresholds(accountId)).toHaveLength(1);
+  });
+
   it('refuses an upload that would pass knowledge_mb, and new sources once no room is left', async () => {
     const { key, botId, accountId } = await botWithKey(h, { name: 'Library' });
-    const file = (n: number, fill: string) => Buffer.from(`# Notes ${n}\n\n${fill.repeat(600 * 1024 / fill.length)}`);
-    const send = (content: Buffer, name: string) => {
-      const boundary = 'sinthbilling';
-      const payload = Buffer.concat([
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="bot_id"\r\n\r\n${botId}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/markdown\r\n\r\n`),
-        content,
-        Buffer.from(`\r\n--${boundary}--\r\n`),
-      ]);
-      return h.app.inject({ method: 'POST', url: '/upload', payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'api-key': key } });
-    };
+    const file = mdFile;
+    const send = (content: Buffer, name: string) => upload(key, botId, content, name);
     expect((await send(file(1, 'harbour '), 'one.md')).statusCode).toBe(200);
     const over = await send(file(2, 'lighthouse '), 'two.md');
     expect(over.statusCode).toBe(402);

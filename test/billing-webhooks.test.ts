@@ -117,17 +117,21 @@ describe('a subscription\'s life', () => {
     await deliver(stripeEvent('checkout.session.completed', { id: 'cs_test_1', object: 'checkout.session', client_reference_id: accountId, customer, subscription: sub.id, payment_status: 'paid', metadata: { account_id: accountId, plan_id: 'creator' } }, { created: t0 }));
     expect(await subscriptionOf(key)).toMatchObject({ plan_id: 'creator', status: 'active' });
 
-    await deliver(stripeEvent('customer.subscription.created', { ...sub, status: 'active' }, { created: t0 + 1 }));
+    // What Stripe holds now is applied, not the event's body (events are not ordered within a second).
+    sub.status = 'active';
+    await deliver(stripeEvent('customer.subscription.created', { ...sub, status: 'incomplete' }, { created: t0 + 1 }));
     const end = new Date(sub.items.data[0].current_period_end * 1000).toISOString();
     expect(await subscriptionOf(key)).toEqual({ plan_id: 'creator', plan_name: 'Creator', status: 'active', current_period_end: end, cancel_at_period_end: false, billing: 'stripe' });
 
     // A plan change in the portal: the price says which plan.
-    const upgraded = { ...sub, status: 'active', items: { ...sub.items, data: [{ ...sub.items.data[0], price: { id: PRICE.pro } }] } };
-    await deliver(stripeEvent('customer.subscription.updated', upgraded, { created: t0 + 2 }));
+    const creatorItems = sub.items;
+    sub.items = { ...sub.items, data: [{ ...sub.items.data[0], price: { id: PRICE.pro } }] };
+    await deliver(stripeEvent('customer.subscription.updated', sub, { created: t0 + 2 }));
     expect(await subscriptionOf(key)).toMatchObject({ plan_id: 'pro', status: 'active' });
+    expect(stripe.requests.filter((r) => r.method === 'GET' && r.path === `/v1/subscriptions/${sub.id}`)).toHaveLength(2);
 
-    // Stripe does not deliver in order: an older state arriving late changes nothing.
-    await deliver(stripeEvent('customer.subscription.updated', { ...sub, status: 'active' }, { created: t0 + 1 }));
+    // Stripe does not deliver in order: an older event arriving late changes nothing.
+    await deliver(stripeEvent('customer.subscription.updated', { ...sub, items: creatorItems }, { created: t0 + 1 }));
     expect(await subscriptionOf(key)).toMatchObject({ plan_id: 'pro' });
 
     const invoice = { id: 'in_2', object: 'invoice', customer, parent: { subscription_details: { subscription: sub.id } }, amount_due: 9900, currency: 'usd', attempt_count: 2, next_payment_attempt: t0 + 86_400 };
@@ -143,7 +147,8 @@ describe('a subscription\'s life', () => {
     await deliver(stripeEvent('invoice.paid', { ...invoice, attempt_count: 3 }, { created: t0 + 4 }));
     expect(await subscriptionOf(key)).toMatchObject({ status: 'active' });
 
-    await deliver(stripeEvent('customer.subscription.deleted', { ...upgraded, status: 'canceled' }, { created: t0 + 5 }));
+    sub.status = 'canceled';
+    await deliver(stripeEvent('customer.subscription.deleted', sub, { created: t0 + 5 }));
     expect(await subscriptionOf(key)).toMatchObject({ plan_id: 'free', status: 'canceled', cancel_at_period_end: false });
     expectError(await h.request('POST', '/create_bot', { key, body: { name: 'C' } }), 402, 'plan_limit', 'bots_limit_reached');
 
@@ -160,6 +165,28 @@ describe('a subscription\'s life', () => {
     const audits = await h.database.db.selectFrom('audit_logs').select('actor_type').where('account_id', '=', accountId).where('action', '=', 'subscription.updated').execute();
     expect(audits).toHaveLength(6);
     expect(audits.every((a) => a.actor_type === 'system')).toBe(true);
+  });
+
+  it('keeps a paying account on its plan when checkout\'s created (incomplete) arrives after updated (active) in the same second', async () => {
+    const { key, accountId, customer } = await customerAccount();
+    const sub = stripe.addSubscription({ customer, price: PRICE.creator, metadata: { account_id: accountId, plan_id: 'creator' } });
+    const second = Math.floor(Date.now() / 1000);
+    expect((await deliver(stripeEvent('customer.subscription.updated', sub, { created: second }))).status).toBe(200);
+    expect((await deliver(stripeEvent('customer.subscription.created', { ...sub, status: 'incomplete' }, { created: second }))).status).toBe(200);
+    expect(await subscriptionOf(key)).toMatchObject({ plan_id: 'creator', status: 'active' });
+  });
+
+  it('answers 5xx and applies nothing when Stripe cannot be asked for the subscription, so Stripe delivers again', async () => {
+    const { key, accountId, customer } = await customerAccount();
+    const sub = stripe.addSubscription({ customer, price: PRICE.pro, metadata: { account_id: accountId } });
+    const payload = stripeEvent('customer.subscription.created', sub);
+    stripe.failNext(500);
+    const failed = await deliver(payload);
+    expect(failed.status).toBe(502);
+    expect(await h.database.db.selectFrom('stripe_events').select('id').where('id', '=', JSON.parse(payload).id).executeTakeFirst()).toBeUndefined();
+    expect(await subscriptionOf(key)).toMatchObject({ plan_id: 'free' });
+    expect((await deliver(payload)).body).toEqual({ received: true, duplicate: false });
+    expect(await subscriptionOf(key)).toMatchObject({ plan_id: 'pro', status: 'active' });
   });
 
   it('finds the account from the subscription\'s metadata when the customer is new to this server', async () => {

@@ -60,10 +60,38 @@ describe('SMTP adapter', () => {
       .execute();
     expect(await sendDueNotifications(down.deps)).toBe(0);
     const rows = await down.database.db.selectFrom('notifications').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
-    expect(rows.map((r) => `${r.status} ${r.attempts}`).sort()).toEqual(['pending 0', 'pending 0', 'pending 1']);
+    // An outage is not the email's fault: the one tried did not use up an attempt either.
+    expect(rows.map((r) => `${r.status} ${r.attempts}`)).toEqual(['pending 0', 'pending 0', 'pending 0']);
     for (const r of rows) {
       expect(r.last_error).toMatch(/^SMTP: could not talk to the server/);
       expect(r.next_attempt_at.getTime()).toBeGreaterThan(Date.now());
     }
+    // Tried again and again while the server stays away: still no attempt counted, still waiting.
+    for (let i = 0; i < 5; i++) {
+      await down.database.db.updateTable('notifications').set({ next_attempt_at: new Date(Date.now() - 1000) }).where('account_id', '=', accountId).execute();
+      await sendDueNotifications(down.deps);
+    }
+    const later = await down.database.db.selectFrom('notifications').select(['status', 'attempts']).where('account_id', '=', accountId).execute();
+    expect(later.map((r) => `${r.status} ${r.attempts}`)).toEqual(['pending 0', 'pending 0', 'pending 0']);
+  });
+
+  it('gives up an email the server stayed unreachable for a day after its event', async () => {
+    const { accountId } = await down.signup();
+    const [oldId, newId_] = [newId('ntf'), newId('ntf')];
+    const due = new Date(Date.now() - 1000);
+    await down.database.db
+      .insertInto('notifications')
+      .values([
+        { id: oldId, account_id: accountId, kind: 'payment_failed', dedupe_key: oldId, data: '{}', next_attempt_at: new Date(Date.now() - 2000), window_started_at: new Date(Date.now() - 25 * 3_600_000), updated_at: new Date() },
+        { id: newId_, account_id: accountId, kind: 'payment_failed', dedupe_key: newId_, data: '{}', next_attempt_at: due, window_started_at: new Date(Date.now() - 23 * 3_600_000), updated_at: new Date() },
+      ])
+      .execute();
+    await sendDueNotifications(down.deps); // the older one first: given up, the rest of the batch waits
+    await down.database.db.updateTable('notifications').set({ next_attempt_at: due }).where('id', '=', newId_).execute();
+    await sendDueNotifications(down.deps);
+    const rows = await down.database.db.selectFrom('notifications').select(['id', 'status', 'attempts', 'last_error']).where('account_id', '=', accountId).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(oldId)).toMatchObject({ status: 'failed', attempts: 0, last_error: expect.stringContaining('24 hours') });
+    expect(byId.get(newId_)).toMatchObject({ status: 'pending', attempts: 0 });
   });
 });

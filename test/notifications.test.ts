@@ -140,9 +140,17 @@ describe('event emails', () => {
     const t = await takenOver('fan-2');
     for (const text of ['one', 'two', 'three']) expect((await t.say('fan-2', text)).body.takeover).toBe(true);
     await relayed(t.accountId);
-    const [row] = await waitUntil(() => notificationsOf(t.accountId), (rows) => rows.length === 1 && rows[0]!.status === 'sent', 'the takeover email sent', 20_000);
-    expect(row).toMatchObject({ kind: 'takeover_requested', count: 3, attempts: 1 });
-    // Sent and settled, its window open for minutes: nothing more goes out for these three messages.
+    const [mail] = await waitForMail('the takeover email', (m) => m.to.includes(t.email) && m.text.includes(t.conversationId));
+    const [row] = await waitUntil(() => notificationsOf(t.accountId), (rows) => rows.length === 1 && rows[0]!.status !== 'sending', 'the takeover email settled', 20_000);
+    const emailed = /(\d+) messages arrived/.exec(mail!.text)?.[1] ?? (mail!.text.includes('A message arrived') ? '1' : '0');
+    if (row!.status === 'sent') expect(row).toMatchObject({ kind: 'takeover_requested', count: 3, attempts: 1 });
+    else {
+      // Requests relayed after the email went out: the next email, when the window closes, tells them.
+      expect(row).toMatchObject({ status: 'pending', count: 3 - Number(emailed), attempts: 0 });
+      expect(row!.next_attempt_at.getTime()).toBeGreaterThan(Date.now() + 60_000);
+    }
+    // Every request told once, in one email for now: the window is open for minutes.
+    if (row!.status === 'sent') expect(emailed).toBe('3');
     expect(mailTo(t.email).filter((m) => m.text.includes(t.conversationId))).toHaveLength(1);
   });
 

@@ -4,7 +4,7 @@ import { pieInput } from '../src/features/voice/sinch-events.js';
 import { toSvaml } from '../src/features/voice/sinch-svaml.js';
 import { svamlProblems } from '../src/features/voice/simulator/svaml-rules.js';
 import { revokesCalls, voiceTools } from '../src/features/voice/voice-intents.js';
-import { sinchManageOrigin, sinchRegionOrigin } from '../src/providers/voice/sinch-voice.js';
+import { sinchCalloutOrigin, sinchManageOrigin, sinchRegionOrigin } from '../src/providers/voice/sinch-voice.js';
 import { sinchSignature } from '../src/features/voice/sinch-callback-auth.js';
 
 const settings = { locale: 'en-US', voice: null, barge_in: true, silence_timeout_seconds: 5 };
@@ -39,6 +39,12 @@ describe('voice pieces', () => {
     expect(pieInput({ type: 'hangup' })).toBe('hangup');
   });
 
+  it('places callouts in the bot\'s region unless a base URL replaces the hosts', () => {
+    expect(sinchCalloutOrigin({ appKey: 'k', appSecret: 's', baseUrl: null }, 'euc1')).toBe('https://calling-euc1.api.sinch.com');
+    expect(sinchCalloutOrigin({ appKey: 'k', appSecret: 's', baseUrl: null }, 'global')).toBe('https://calling.api.sinch.com');
+    expect(sinchCalloutOrigin({ appKey: 'k', appSecret: 's', baseUrl: 'http://127.0.0.1:4010' }, 'euc1')).toBe('http://127.0.0.1:4010');
+  });
+
   it('manages calls only on Sinch calling hosts (or the configured base URL)', () => {
     const creds = { appKey: 'k', appSecret: 's', baseUrl: null };
     expect(sinchRegionOrigin('global')).toBe('https://calling.api.sinch.com');
@@ -57,6 +63,9 @@ describe('voice pieces', () => {
     expect(voiceTools({ hasTransferNumber: false, calendarLink: 'https://cal.example', canText: true, linkOffered: false }).send_calendar_link!.asked!.test('yes please')).toBe(false);
     expect(offered.transfer_to_human!.asked!.test('can I speak with a real person')).toBe(true);
     expect(offered.transfer_to_human!.asked!.test('a person I know told me about you')).toBe(false);
+    expect(offered.transfer_to_human!.asked!.test('I want to talk to you about my agent')).toBe(false);
+    expect(offered.transfer_to_human!.asked!.test('I need to talk about the person who called me')).toBe(false);
+    expect(offered.transfer_to_human!.asked!.test('please put me through to your manager')).toBe(true);
   });
 
   it('hears a revocation of calls, not every "stop"', () => {

@@ -12,6 +12,8 @@ export interface Loop {
   tick(): Promise<boolean>;
 }
 
+const MAX_BACKOFF_MS = 30_000;
+
 export class LoopRunner {
   private running = false;
   private readonly done: Array<Promise<void>> = [];
@@ -25,14 +27,19 @@ export class LoopRunner {
   }
 
   private async run(loop: Loop): Promise<void> {
+    let failures = 0;
     while (this.running) {
       let busy = false;
       try {
         busy = await loop.tick();
+        failures = 0;
       } catch (err) {
-        this.log.error({ err, loop: loop.name }, 'background loop failed; trying again');
+        // The database gone, say: wait longer after each failure in a row (up to MAX_BACKOFF_MS), not idleMs.
+        failures++;
+        this.log.error({ err, loop: loop.name, failures }, 'background loop failed; trying again');
       }
-      if (!busy && this.running) await this.sleep(loop.idleMs);
+      const pause = failures ? Math.min(MAX_BACKOFF_MS, loop.idleMs * 2 ** failures) : loop.idleMs;
+      if ((!busy || failures) && this.running) await this.sleep(pause);
     }
   }
 

@@ -2,7 +2,7 @@ import type { AppDeps } from '../../core/context.js';
 import type { JobDefinition } from '../../jobs/queue.js';
 import { planCatalog } from './plans.js';
 
-export const BILLING_PRUNE_JOB = 'billing.prune';
+const BILLING_PRUNE_JOB = 'billing.prune';
 
 /**
  * Forgets Stripe event ids after 30 days (Stripe stops retrying an event after 3) and usage

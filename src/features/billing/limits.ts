@@ -6,10 +6,12 @@ import { effectivePlan, paymentsEnabled, type LimitName, type Plan } from './pla
 import { MB, periodDay, readPlanState, type PlanState, type Q } from './plan-state.js';
 
 /**
- * Plan limits, enforced where the work happens: one query per check, nothing at all on a server
- * without Stripe. The same check sends the 80 % and 100 % usage notifications (`usage.threshold`),
- * each once per period, when the work it admits brings usage there: thresholds are noticed when quota
- * is about to be used, so talk time counted when a call ends is noticed at the next call.
+ * Plan limits, enforced where the work happens: one query reads plan and usage (a counted limit
+ * checked in a transaction first takes a lock, and a threshold reached costs one more statement),
+ * nothing at all on a server without Stripe. The same check sends the 80 % and 100 % usage
+ * notifications (`usage.threshold`), each once per period, when the work it admits brings usage
+ * there, or at 100 % when it refuses the work: thresholds are noticed when quota is about to be
+ * used, so talk time counted when a call ends is noticed at the next call.
  */
 
 const WORDS: Record<LimitName, { unit: (n: number) => string; what: string; raise: string }> = {
@@ -50,8 +52,20 @@ export async function limitCheck(q: Q, ctx: ServiceContext, name: LimitName, add
   if (limit === null) return null;
   const used = state.used[name]!;
   const over = used + adding > inUnits(name, limit);
-  await notifyThresholds(q, ctx, { name, plan, limit, state, used: over ? used : used + adding });
-  return over ? limitReached(name, plan, limit, used) : null;
+  if (!over) {
+    await notifyThresholds(q, ctx, { name, plan, limit, state, used: used + adding });
+    return null;
+  }
+  // Refused: the limit is reached for this account, whatever its usage lands on.
+  const notice = { name, plan, limit, state, used: Math.max(used, inUnits(name, limit)) };
+  if (!q.isTransaction) await notifyThresholds(q, ctx, notice);
+  else {
+    // The caller's transaction rolls back with the 402, and the notice with it: written instead on its
+    // own, queued behind that transaction (never awaited inside it: PGlite has one connection). Best
+    // effort: a process that dies before it runs loses it, and the next refusal sends it.
+    notifyThresholds(ctx.db, ctx, notice).catch((err: unknown) => ctx.log.error({ limit: name, err: String(err) }, 'usage notice of a refused addition not recorded'));
+  }
+  return limitReached(name, plan, limit, used);
 }
 
 /** Throws the 402 naming the limit when `adding` more of `name` would go past the account's plan. */

@@ -3,7 +3,8 @@ import type { AppDeps } from '../../core/context.js';
 import { systemContext, type ServiceContext } from '../../core/context.js';
 import { emitEvent } from '../../core/events.js';
 import type { DB } from '../../db/schema.js';
-import type { CheckoutCompletedEvent, InvoiceEvent, PaymentEvent, SubscriptionChangedEvent } from '../../providers/payments/index.js';
+import { paymentsFor, type CheckoutCompletedEvent, type InvoiceEvent, type PaymentEvent, type SubscriptionChangedEvent } from '../../providers/payments/index.js';
+import { ProviderApiError } from '../../providers/provider-api-error.js';
 import { isLive, planCatalog } from './plans.js';
 import { lockSubscription, planOfSubscription, saveSubscription, type SubscriptionRow } from './subscription-store.js';
 
@@ -11,15 +12,38 @@ import { lockSubscription, planOfSubscription, saveSubscription, type Subscripti
  * Applies one verified Stripe event, exactly once: its id is recorded in the transaction that applies
  * it, so a redelivery (Stripe retries, and may send an event twice) finds it and changes nothing.
  * Events arrive in any order: one older than the state a row holds is recorded but not applied.
+ * A subscription's events are not ordered even by their `created` second (checkout sends
+ * customer.subscription.created, incomplete, and .updated, active, within one), so what is applied is
+ * the subscription as Stripe holds it now, asked before the transaction (which never waits on the
+ * network); when Stripe cannot be asked, the ProviderError answers 5xx and Stripe delivers again.
  */
 export async function applyPaymentEvent(deps: AppDeps, event: PaymentEvent): Promise<'applied' | 'duplicate'> {
+  let toApply = event;
+  if (event.kind === 'subscription_changed') {
+    const seen = await deps.db.selectFrom('stripe_events').select('id').where('id', '=', event.id).executeTakeFirst();
+    if (seen) return 'duplicate';
+    toApply = await withCurrentState(deps, event);
+  }
   return deps.db.transaction().execute(async (trx) => {
     const fresh = await trx.insertInto('stripe_events').values({ id: event.id, type: event.type, account_id: null }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
     if (!fresh) return 'duplicate';
-    const accountId = await apply(deps, trx, event);
+    const accountId = await apply(deps, trx, toApply);
     if (accountId) await trx.updateTable('stripe_events').set({ account_id: accountId }).where('id', '=', event.id).execute();
     return 'applied';
   });
+}
+
+/** The event carrying the subscription's current state; one Stripe does not know (404) is recorded, not applied. */
+async function withCurrentState(deps: AppDeps, e: SubscriptionChangedEvent): Promise<PaymentEvent> {
+  const port = paymentsFor(deps.config);
+  if (!port) return e; // no key to ask with: billing is off, the event's own state is all there is
+  try {
+    return { ...e, subscription: await port.retrieveSubscription(e.subscription.subscriptionId) };
+  } catch (err) {
+    if (!(err instanceof ProviderApiError) || err.httpStatus !== 404) throw err;
+    deps.log.warn({ stripe_event: e.id, type: e.type }, 'stripe: subscription of the event unknown to Stripe; recorded, not applied');
+    return { id: e.id, type: e.type, created: e.created, kind: 'ignored', unreadable: false };
+  }
 }
 
 async function apply(deps: AppDeps, trx: Transaction<DB>, event: PaymentEvent): Promise<string | null> {
@@ -91,7 +115,7 @@ async function checkoutCompleted(deps: AppDeps, trx: Transaction<DB>, e: Checkou
   return ctx.accountId;
 }
 
-/** customer.subscription.created / updated / deleted: the subscription's whole state, as of the event. */
+/** customer.subscription.created / updated / deleted: the subscription's whole state, as Stripe holds it now. */
 async function subscriptionChanged(deps: AppDeps, trx: Transaction<DB>, e: SubscriptionChangedEvent) {
   const s = e.subscription;
   const found = await lockedFor(deps, trx, e, await accountFor(trx, { subscriptionId: s.subscriptionId, customerId: s.customerId, accountId: s.accountId }));
@@ -103,7 +127,9 @@ async function subscriptionChanged(deps: AppDeps, trx: Transaction<DB>, e: Subsc
     deps.log.warn({ stripe_event: e.id, account_id: ctx.accountId }, 'stripe: event for a second subscription of an account with a live one; not applied');
     return ctx.accountId;
   }
-  if (otherCustomer(row, s.customerId) || (mine && stale(row, e.created))) return ctx.accountId;
+  // Stale whatever subscription the row holds: an older event must not replace a newer one's state.
+  if (otherCustomer(row, s.customerId) || stale(row, e.created)) return ctx.accountId;
+  const ended = e.deleted || s.status === 'canceled';
   await saveSubscription(
     trx,
     ctx,
@@ -111,11 +137,11 @@ async function subscriptionChanged(deps: AppDeps, trx: Transaction<DB>, e: Subsc
     {
       stripe_customer_id: row?.stripe_customer_id ?? s.customerId,
       stripe_subscription_id: s.subscriptionId,
-      plan_id: e.deleted ? 'free' : planOfSubscription(ctx.config, s, row?.plan_id ?? null),
-      status: e.deleted ? 'canceled' : s.status,
+      plan_id: ended ? 'free' : planOfSubscription(ctx.config, s, row?.plan_id ?? null),
+      status: ended ? 'canceled' : s.status,
       current_period_start: s.currentPeriodStart,
       current_period_end: s.currentPeriodEnd,
-      cancel_at_period_end: e.deleted ? false : s.cancelAtPeriodEnd,
+      cancel_at_period_end: ended ? false : s.cancelAtPeriodEnd,
     },
     e.created,
   );

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import type { LimitName } from './plans.js';
+import { LIVE_STATUSES, type LimitName } from './plans.js';
 
 export type Q = Kysely<DB> | Transaction<DB>;
 
@@ -51,7 +51,7 @@ export async function readPlanState(q: Q, accountId: string, names: readonly Lim
   const { rows } = await sql<Record<string, unknown>>`
     with s as (
       select plan_id, status, stripe_customer_id, stripe_subscription_id, current_period_start, current_period_end, cancel_at_period_end,
-             status in ('active', 'trialing', 'past_due') and current_period_start <= now() and current_period_end > now() as current
+             status in (${sql.join([...LIVE_STATUSES])}) and current_period_start <= now() and current_period_end > now() as current
       from subscriptions where account_id = ${accountId}
     ), p as (
       select coalesce((select current_period_start from s where current), ${month} at time zone 'utc') as period_start,

@@ -13,7 +13,7 @@ export type LimitName = (typeof LIMIT_NAMES)[number];
 
 const limit = z.number().int().min(0).max(1_000_000_000).nullable();
 
-export const PlanSchema = z.strictObject({
+const PlanSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be 1-40 lower-case letters, digits or _, starting with a letter'),
   name: z.string().trim().min(1).max(60),
   /** amount in the currency's minor unit (cents), as Stripe counts it. */
@@ -48,7 +48,7 @@ const PlanFileSchema = z
     if (reserved >= 0) ctx.addIssue({ code: 'custom', path: [reserved, 'id'], message: `"${SELF_HOSTED_ID}" is reserved for servers without Stripe` });
   });
 
-export const SELF_HOSTED_ID = 'self_hosted';
+const SELF_HOSTED_ID = 'self_hosted';
 
 /** Every account's plan when the server has no Stripe key. */
 export const SELF_HOSTED_PLAN: Plan = {

@@ -34,7 +34,7 @@ const KIND_OF_EVENT: Record<string, NotificationEvent> = {
   'usage.threshold': 'usage_threshold',
 };
 
-export const notificationKindOf = (eventType: string): NotificationEvent | null => KIND_OF_EVENT[eventType] ?? null;
+const notificationKindOf = (eventType: string): NotificationEvent | null => KIND_OF_EVENT[eventType] ?? null;
 
 /** A URL's query may hold a token: emails show where, not with what. */
 function withoutQuery(url: string): string {

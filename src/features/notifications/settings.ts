@@ -5,7 +5,7 @@ import { NOTIFICATION_EVENTS, type NotificationEvent } from './schemas.js';
 type Q = Kysely<DB> | Transaction<DB>;
 
 /** Everything but new users, who can arrive by thousands a day. */
-export const DEFAULT_EVENTS: NotificationEvent[] = NOTIFICATION_EVENTS.filter((e) => e !== 'new_user');
+const DEFAULT_EVENTS: NotificationEvent[] = NOTIFICATION_EVENTS.filter((e) => e !== 'new_user');
 
 export interface EffectiveSettings {
   emails: string[];
@@ -15,7 +15,7 @@ export interface EffectiveSettings {
 }
 
 /** An account's settings, or the defaults (its own email; all events but new_user; the digest) when it never set them. */
-export function effectiveSettings(account: { email: string | null }, row: { emails: string[]; events: string[]; digest: boolean; updated_at: Date } | null): EffectiveSettings {
+function effectiveSettings(account: { email: string | null }, row: { emails: string[]; events: string[]; digest: boolean; updated_at: Date } | null): EffectiveSettings {
   if (!row) return { emails: account.email ? [account.email] : [], events: DEFAULT_EVENTS, digest: true, updatedAt: null };
   return { emails: row.emails, events: row.events.filter((e): e is NotificationEvent => (NOTIFICATION_EVENTS as readonly string[]).includes(e)), digest: row.digest, updatedAt: row.updated_at };
 }

@@ -7,14 +7,17 @@ import type { NotificationDraft } from './drafts.js';
 export const NOTIFICATIONS_SEND_JOB = 'notifications.send';
 
 /**
- * Folds drafts into the accounts' notifications in ONE statement. A row whose window is still open
- * (or that is not sent yet) absorbs the newcomers (its count grows, nothing else changes); a row whose
- * window has closed is opened again for a new email. The unique (account, key) index makes this atomic
- * across relay workers: a burst is one email, never two.
+ * Folds drafts into the accounts' notifications in ONE statement. A row not sent yet (`pending`)
+ * absorbs the newcomers (its count grows, nothing else changes): its email, not written yet, reports
+ * them. Any other row starts again as a new email with only the newcomers: an email on its way out
+ * (`sending`) was written with the count it had. While the old row's window is still open, the new
+ * email waits for it to close, so a burst is still one email per window. The unique (account, key)
+ * index makes this atomic across relay workers.
  */
 export async function storeDrafts(trx: Transaction<DB>, jobs: JobQueue, drafts: NotificationDraft[]): Promise<void> {
   if (!drafts.length) return;
-  const open = sql`(notifications.status in ('pending', 'sending') or notifications.window_started_at > excluded.window_started_at - make_interval(mins => notifications.window_minutes))`;
+  const open = sql`notifications.status = 'pending'`;
+  const windowEnd = sql`notifications.window_started_at + make_interval(mins => notifications.window_minutes)`;
   const keep = (column: string) => sql.raw(`notifications.${column}`);
   const pick = <T>(column: string) => sql<T>`case when ${open} then ${keep(column)} else ${sql.raw(`excluded.${column}`)} end`;
   const rows = await trx
@@ -39,7 +42,7 @@ export async function storeDrafts(trx: Transaction<DB>, jobs: JobQueue, drafts: 
         data: pick<string>('data'),
         status: sql`case when ${open} then notifications.status else 'pending' end`,
         attempts: sql`case when ${open} then notifications.attempts else 0 end`,
-        next_attempt_at: pick<Date>('next_attempt_at'),
+        next_attempt_at: sql<Date>`case when ${open} then notifications.next_attempt_at else greatest(excluded.next_attempt_at, ${windowEnd}) end`,
         window_started_at: pick<Date>('window_started_at'),
         window_minutes: pick<number>('window_minutes'),
         last_error: sql`case when ${open} then notifications.last_error else null end`,

@@ -61,7 +61,7 @@ export async function purchaseTwilioNumber({ ctx, input }: { ctx: ServiceContext
   const port = requireTwilio(ctx.config);
   const hooks = requireWebhooks(ctx.config);
   refuseTaken(ctx, await findNumber(ctx.db, phone), phone);
-  // Before buying: a number bought and then refused would cost money for nothing.
+  // Before buying too: a number bought and then refused would cost money for nothing.
   await assertWithinLimit(ctx.db, ctx, 'phone_numbers');
 
   let bought;
@@ -75,6 +75,8 @@ export async function purchaseTwilioNumber({ ctx, input }: { ctx: ServiceContext
   try {
     return await inTransaction(ctx, async (trx) => {
       if (input.bot_id) await loadBot(ctx, input.bot_id, { q: trx });
+      // Again where the number is recorded (its lock serialises one account's purchases): a refusal gives the number back below.
+      await assertWithinLimit(trx, ctx, 'phone_numbers');
       const row = await trx
         .insertInto('phone_numbers')
         .values({ id: newId('num'), account_id: ctx.accountId, phone_number: phone, provider: 'twilio', source: 'purchased', bot_id: input.bot_id ?? null, sms: bought.capabilities.sms, voice: bought.capabilities.voice, provider_sid: bought.sid })
@@ -84,7 +86,7 @@ export async function purchaseTwilioNumber({ ctx, input }: { ctx: ServiceContext
       return toPhoneNumber(row);
     });
   } catch (err) {
-    // Bought but not recorded: give it back rather than pay for a number nobody can see.
+    // Bought but not recorded (over the limit after all, or a failure): give it back rather than pay for a number nobody can see.
     await port.release(bought.sid).catch((releaseErr: unknown) => ctx.log.error({ phone_number: phone, err: String(releaseErr) }, 'could not release a number bought but not recorded'));
     if (isUniqueViolation(err)) throw notAvailable(phone);
     throw err;
@@ -108,6 +110,8 @@ export async function rentTwilioNumber({ ctx, input }: { ctx: ServiceContext; in
   try {
     return await inTransaction(ctx, async (trx) => {
       if (input.bot_id) await loadBot(ctx, input.bot_id, { q: trx });
+      // Again where the rental is recorded, serialised with the account's other ones (the check above only spares a wasted call).
+      await assertWithinLimit(trx, ctx, 'phone_numbers');
       const values = { account_id: ctx.accountId, provider: 'twilio' as const, source: 'pool' as const, bot_id: input.bot_id ?? null, sms: set.capabilities.sms, voice: set.capabilities.voice, provider_sid: set.sid, twilio_account_sid: null, twilio_auth_token_enc: null, updated_at: new Date() };
       // A free row (returned to the pool, or its account gone) is taken over only while still free.
       const row = existing
@@ -151,6 +155,7 @@ export async function importTwilioNumber({ ctx, input }: { ctx: ServiceContext; 
 
   try {
     return await inTransaction(ctx, async (trx) => {
+      if (!reimport) await assertWithinLimit(trx, ctx, 'phone_numbers');
       const id = existing?.id ?? newId('num');
       const values = {
         account_id: ctx.accountId,

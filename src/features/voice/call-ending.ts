@@ -17,8 +17,8 @@ export interface CallEnding {
 
 /**
  * Closes the record once the provider says how the call ended: status (a refused call stays
- * rejected), result, reason, talk time (counted toward plan minutes) and cost, and `call.ended`.
- * The provider may say it twice; the first report that carries the talk time wins.
+ * rejected), result, reason, talk time (counted toward plan minutes) and cost, and `call.ended`
+ * (not for a refused call, which never started). The provider may report twice; the first report wins.
  */
 export async function closeCall(deps: AppDeps, call: CallRow, ending: CallEnding): Promise<void> {
   const ctx = systemContext(deps, call.account_id);
@@ -39,7 +39,7 @@ export async function closeCall(deps: AppDeps, call: CallRow, ending: CallEnding
       .where('duration_seconds', 'is', null)
       .returningAll()
       .executeTakeFirst();
-    if (!closed) return;
+    if (!closed || closed.status === 'rejected') return;
     await countCallSeconds(trx, closed, closed.duration_seconds ?? 0);
     const user = closed.end_user_id ? await trx.selectFrom('end_users').select('user_id').where('id', '=', closed.end_user_id).executeTakeFirst() : undefined;
     await emitEvent(trx, ctx, 'call.ended', callData(closed, { user_id: user?.user_id ?? null, status: closed.status, result: closed.result, reason: closed.reason, duration_seconds: closed.duration_seconds }));

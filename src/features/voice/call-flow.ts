@@ -9,7 +9,7 @@ import { queueSms } from '../sms/send-service.js';
 import { greetCaller } from './call-greeting.js';
 import { CONTINUE, hangUp, listen } from './call-plan.js';
 import type { TurnDraft } from './call-records.js';
-import { botNumber, botTurn, callData, isLive, step, type CallScene, type CallStep } from './call-scene.js';
+import { botNumber, botTurn, callData, isLive, LINE_UNAVAILABLE, step, type CallScene, type CallStep } from './call-scene.js';
 import { callContext, LINK_TOOL, revokesCalls, TRANSFER_TOOL, voiceTools } from './voice-intents.js';
 
 /**
@@ -78,6 +78,7 @@ export async function callerTurn(scene: CallScene, input: CallerInput): Promise<
     result = await turn.done;
   } catch (err) {
     if (err instanceof ProviderError) return step(listen(TROUBLE), [heard, botTurn(TROUBLE, 'notice')], { patch: { silences: 0 } });
+    if (err instanceof DomainError && err.type === 'plan_limit') return step(hangUp(LINE_UNAVAILABLE), [heard, botTurn(LINE_UNAVAILABLE, 'notice')]);
     // Blocked meanwhile, or erased: the call has nothing more to say.
     if (err instanceof DomainError) return step(hangUp(), [heard]);
     throw err;

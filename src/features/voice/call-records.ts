@@ -103,11 +103,14 @@ export async function recordAnswer(
   const latency = Math.round(performance.now() - at.receivedAt);
   const ctes: RawBuilder<unknown>[] = [];
   if (at.turns.length) {
-    const rows = at.turns.map((t) => ({ id: newId('ct'), call_id: at.call.id, role: t.role, kind: t.kind, text: t.text, message_id: t.messageId ?? null, latency_ms: t.role === 'bot' ? latency : null, engine_ms: t.engineMs ?? null }));
+    // The wait is the caller's once per answer: it goes on the answer's last bot turn.
+    const last = at.turns.map((t) => t.role).lastIndexOf('bot');
+    const rows = at.turns.map((t, i) => ({ id: newId('ct'), call_id: at.call.id, role: t.role, kind: t.kind, text: t.text, message_id: t.messageId ?? null, latency_ms: i === last ? latency : null, engine_ms: t.engineMs ?? null }));
     ctes.push(sql`new_turns as (${db.insertInto('call_turns').values(rows)})`);
   }
   if (at.spoke?.length) ctes.push(sql`spoken as (${db.updateTable('call_turns').set({ pending: false }).where('id', 'in', at.spoke)})`);
-  if (at.patch) ctes.push(sql`changed as (${db.updateTable('calls').set({ ...at.patch, updated_at: new Date() }).where('id', '=', at.call.id)})`);
+  // A call that ended meanwhile (DiCE, end_call) stays ended.
+  if (at.patch) ctes.push(sql`changed as (${db.updateTable('calls').set({ ...at.patch, updated_at: new Date() }).where('id', '=', at.call.id).where('ended_at', 'is', null)})`);
   if (at.events?.length) ctes.push(sql`emitted as (${db.insertInto('outbox_events').values(at.events.map((e) => eventRow(ctx, e.type, e.data)))})`);
   const last = at.key ? db.updateTable('call_events').set({ response: at.response }).where('key', '=', at.key) : sql`select 1`;
   await sql`${ctes.length ? sql`with ${sql.join(ctes)} ` : sql``}${last}`.execute(db);

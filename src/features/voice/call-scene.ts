@@ -31,6 +31,9 @@ export interface CallScene {
   pending: Array<{ id: string; text: string }>;
 }
 
+/** What a caller hears when the account cannot take (more of) the call: a plan limit reached. */
+export const LINE_UNAVAILABLE = 'Sorry, this line is unavailable right now. Please try again later. Goodbye.';
+
 export const botTurn = (text: string, kind: string, messageId: string | null = null): TurnDraft => ({ role: 'bot', kind, text, messageId });
 export const step = (plan: CallPlan, turns: TurnDraft[] = [], more: Omit<CallStep, 'plan' | 'turns'> = {}): CallStep => ({ plan, turns, ...more });
 export const botNumber = (call: CallRow) => (call.direction === 'inbound' ? call.to_number : call.from_number);

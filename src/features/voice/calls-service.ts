@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { ServiceContext } from '../../core/context.js';
 import type { CallRow, CallStatus, DB } from '../../db/schema.js';
 import { writeAudit } from '../../core/audit.js';
-import { conflict, invalid, notFound, unprocessable } from '../../core/errors.js';
+import { conflict, invalid, notFound, ProviderError, unprocessable } from '../../core/errors.js';
 import { emitEvent } from '../../core/events.js';
 import { newId } from '../../core/ids.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
@@ -15,7 +15,7 @@ import { assertWithinLimit } from '../billing/limits.js';
 import { recipientHold } from '../sms/opt-out-service.js';
 import { findOrCreatePhoneUser } from '../sms/sms-users.js';
 import { toCallDetail, toCallView } from './call-view.js';
-import { LIVE_STATUSES } from './call-records.js';
+import { botNumber, isLive } from './call-scene.js';
 import type { CallIdInput, GetCallsQuery, MakeCallInput } from './schemas.js';
 import { effectiveVoice } from './voice-settings.js';
 
@@ -38,7 +38,7 @@ export async function makeCall({ ctx, input }: { ctx: ServiceContext; input: Mak
   const base = publicBase(ctx.config);
   // A call takes at least a minute: none is placed once the month's minutes are used up.
   await assertWithinLimit(ctx.db, ctx, 'call_minutes_per_month');
-  const { call, port, settings } = await ctx.db.transaction().execute(async (trx) => {
+  const { call, port, settings, userId } = await ctx.db.transaction().execute(async (trx) => {
     const bot = await loadBot(ctx, input.bot_id, { q: trx });
     if (!base) throw unprocessable('public_url_not_configured', 'PUBLIC_URL is not set, so the provider could not reach this server during the call: set it to this server\'s public address.');
     const settings = effectiveVoice(bot.voice, ctx.config);
@@ -71,9 +71,8 @@ export async function makeCall({ ctx, input }: { ctx: ServiceContext; input: Mak
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await emitEvent(trx, ctx, 'call.started', { call_id: call.id, bot_id: bot.id, user_id: user.user_id, direction: 'outbound' });
     await writeAudit(trx, ctx, { action: 'call.placed', objectType: 'call', objectId: call.id, details: { bot_id: bot.id, provider: call.provider, amd: call.amd } });
-    return { call, port, settings };
+    return { call, port, settings, userId: user.user_id };
   });
 
   let placed;
@@ -92,7 +91,14 @@ export async function makeCall({ ctx, input }: { ctx: ServiceContext; input: Mak
       },
     });
   } catch (err) {
-    await ctx.db.updateTable('calls').set({ status: 'failed', error_message: (err as Error).message.slice(0, 500), ended_at: new Date(), updated_at: new Date() }).where('id', '=', call.id).execute();
+    // A timeout leaves it open: the provider may have placed the call after all, and its callbacks
+    // (which carry our id) then drive it as usual. A refusal is final.
+    const timedOut = err instanceof ProviderError && err.type === 'provider_timeout';
+    await ctx.db
+      .updateTable('calls')
+      .set({ ...(timedOut ? {} : { status: 'failed' as const, ended_at: new Date() }), error_message: (err as Error).message.slice(0, 500), updated_at: new Date() })
+      .where('id', '=', call.id)
+      .execute();
     throw err;
   }
   // A callback may have outrun this answer and recorded the provider's id (and more) already.
@@ -108,7 +114,8 @@ export async function makeCall({ ctx, input }: { ctx: ServiceContext; input: Mak
       .where('id', '=', call.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return toCallView(row, await userIdOf(trx, row));
+    await emitEvent(trx, ctx, 'call.started', { call_id: call.id, bot_id: call.bot_id, user_id: userId, direction: 'outbound' });
+    return toCallView(row, userId);
   });
 }
 
@@ -133,9 +140,9 @@ async function loadCall(ctx: ServiceContext, callId: string): Promise<CallRow> {
  */
 export async function endCall({ ctx, input }: { ctx: ServiceContext; input: CallIdInput }) {
   const call = await loadCall(ctx, input.call_id);
-  if (!(LIVE_STATUSES as readonly string[]).includes(call.status) || call.ended_at) throw conflict('call_not_live', `This call is over (${call.status}).`, 'call_id');
+  if (!isLive(call)) throw conflict('call_not_live', `This call is over (${call.status}).`, 'call_id');
   if (!call.provider_call_id) throw conflict('call_not_connected', 'The provider has not given this call an id yet; try again in a moment.', 'call_id');
-  const number = await ctx.db.selectFrom('phone_numbers').selectAll().where('phone_number', '=', call.direction === 'inbound' ? call.to_number : call.from_number).executeTakeFirst();
+  const number = await ctx.db.selectFrom('phone_numbers').selectAll().where('phone_number', '=', botNumber(call)).where('account_id', '=', ctx.accountId).where('provider', '=', call.provider).executeTakeFirst();
   if (!number) throw unprocessable('number_gone', 'The bot\'s number of this call is no longer on this server, so the call cannot be managed from here.', 'call_id');
   const bot = await loadBot(ctx, call.bot_id, { param: 'call_id' });
   await voiceProviderFor(ctx.config, number, effectiveVoice(bot.voice, ctx.config).region).hangup({ providerCallId: call.provider_call_id, manageOrigin: call.manage_origin });

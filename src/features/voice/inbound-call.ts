@@ -8,11 +8,10 @@ import { limitCheck } from '../billing/limits.js';
 import { greetCaller } from './call-greeting.js';
 import { hangUp, listen, REJECT } from './call-plan.js';
 import { claimCallback, findCall, type CallEvent } from './call-records.js';
-import { botTurn, callData, step, type CallScene, type CallStep } from './call-scene.js';
+import { botTurn, callData, LINE_UNAVAILABLE, step, type CallScene, type CallStep } from './call-scene.js';
 import { effectiveVoice } from './voice-settings.js';
 
 const HIDDEN_NUMBER = "Sorry, this line can't take calls from a hidden number. Goodbye.";
-const LINE_UNAVAILABLE = 'Sorry, this line is unavailable right now. Please try again later. Goodbye.';
 const optedOutNotice = (name: string) => `You asked not to be contacted by ${name}, so this call can't continue. Text START to this number if you change your mind. Goodbye.`;
 
 export type InboundOutcome =

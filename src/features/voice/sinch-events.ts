@@ -18,8 +18,8 @@ export const SinchCallback = z.discriminatedUnion('event', [
     callid: Text(200).min(1),
     menuResult: z.object({ type: Text(32).optional(), value: Text(4000).optional(), inputMethod: Text(16).optional() }).optional(),
   }),
-  z.object({ event: z.literal('dice'), callid: Text(200).min(1), result: Text(32).optional(), reason: Text(32).optional(), duration: z.number().finite().min(0).optional(), debit: Money }),
-  z.object({ event: z.literal('notify'), callid: Text(200).min(1), type: Text(64).optional(), destination: Text(2048).optional(), amd: z.object({ status: Text(32).optional() }).optional() }),
+  z.object({ event: z.literal('dice'), callid: Text(200).min(1), custom: Text(1024).optional(), result: Text(32).optional(), reason: Text(32).optional(), duration: z.number().finite().min(0).optional(), debit: Money }),
+  z.object({ event: z.literal('notify'), callid: Text(200).min(1), custom: Text(1024).optional(), type: Text(64).optional(), destination: Text(2048).optional(), amd: z.object({ status: Text(32).optional() }).optional() }),
 ]);
 export type SinchCallback = z.infer<typeof SinchCallback>;
 

@@ -10,7 +10,7 @@ export const TRANSFER_TOOL = 'transfer_to_human';
 export const LINK_TOOL = 'send_calendar_link';
 
 const ASKS_FOR_PERSON =
-  /\b(speak|talk|connect|put)\b[^.?!]{0,30}\b(human|person|agent|someone real|real person|representative|operator|manager|somebody real)\b|\b(human|operator|representative|agent),? please\b|\btransfer me\b/i;
+  /\b(speak|talk)\s+(to|with)\s+(a|an|the|some|your)?\s*(real\s+|live\s+)?(human|person|agent|representative|operator|manager|someone real|somebody real)\b|\b(connect|put)\s+me\s+(through\s+)?(to|with)\b|\b(human|operator|representative|agent),? please\b|\btransfer me\b/i;
 const ASKS_FOR_LINK = /\b(text|send|sms|message)\b[^.?!]{0,20}\b(link|booking|calendar)\b/i;
 /** A yes to an offer the bot just made. */
 const AFFIRMATIVE = /^\W*(yes|yeah|yep|sure|ok(ay)?|please|please do|go ahead|do it|sounds good|that would be great|yes please)\b[\s\w,]{0,30}\W*$/i;

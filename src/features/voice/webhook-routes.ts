@@ -78,7 +78,8 @@ export function voiceWebhookRoutes(deps: AppDeps) {
         const input = pieInput(e.menuResult);
         return send(await answerCallback(deps, at, (scene) => (input === 'hangup' ? { plan: hangUp(), turns: [] } : callerTurn(scene, input)), svaml('pie')));
       }
-      const call = await findCallForCallback(deps.db, 'sinch', e.callid, null);
+      // `custom` finds a call whose DiCE outran the callout's answer.
+      const call = await findCallForCallback(deps.db, 'sinch', e.callid, e.custom ?? null);
       if (call && e.event === 'dice') await closeCall(deps, call, diceEnding(e));
       if (call && e.event === 'notify') await applyNotify(deps, call, e);
       return reply.code(200).send(NO_SVAML);

@@ -4,6 +4,7 @@ import type { ServiceContext } from '../../core/context.js';
 import { notFound } from '../../core/errors.js';
 import { decodeCursor, toPage } from '../../core/pagination.js';
 import type { GetDeliveriesQuery } from './schemas.js';
+import { leaseIsFree } from './delivery-store.js';
 import { toDelivery } from './webhook-view.js';
 
 /** An endpoint's deliveries, newest first, each with every attempt. */
@@ -36,7 +37,7 @@ export async function retryWebhookDelivery({ ctx, input }: { ctx: ServiceContext
       .updateTable('webhook_deliveries')
       .set({ status: 'pending', next_attempt_at: sql`now()`, finished_at: null })
       .where('id', '=', found.id)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', sql<Date>`now()`)]))
+      .where(leaseIsFree)
       .returningAll()
       .executeTakeFirst();
     const delivery = row ?? (await trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', found.id).executeTakeFirstOrThrow());

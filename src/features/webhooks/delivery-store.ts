@@ -26,6 +26,9 @@ export interface ClaimedDelivery {
  * their lease ends: a delivery is sent at least once, perhaps twice, never lost.
  * `skipWebhooks`: endpoints this worker already has enough deliveries in flight for.
  */
+/** No worker holds the delivery: never leased, or its lease ran out. */
+export const leaseIsFree = sql<boolean>`(locked_until is null or locked_until <= now())`;
+
 export async function claimDeliveries(db: Database, limit: number, leaseMs: number, skipWebhooks: string[]): Promise<ClaimedDelivery[]> {
   const { rows } = await sql<ClaimedDelivery>`
     update webhook_deliveries d
@@ -33,7 +36,7 @@ export async function claimDeliveries(db: Database, limit: number, leaseMs: numb
     from (
       select id from webhook_deliveries
       where status in ('pending', 'failed') and next_attempt_at <= now()
-        and (locked_until is null or locked_until <= now())
+        and ${leaseIsFree}
         and webhook_id <> all(${skipWebhooks}::text[])
       order by next_attempt_at
       limit ${limit}

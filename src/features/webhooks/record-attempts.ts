@@ -4,15 +4,14 @@ import { systemContext, type AppDeps } from '../../core/context.js';
 import { emitEvent } from '../../core/events.js';
 import type { DB } from '../../db/schema.js';
 import { retryDelayMs, retryWindowMs } from './backoff.js';
-import type { ClaimedDelivery } from './delivery-store.js';
+import { leaseIsFree, type ClaimedDelivery } from './delivery-store.js';
 import type { AttemptResult } from './send-webhook.js';
+import { iso } from './webhook-view.js';
 
 export interface Outcome {
   delivery: ClaimedDelivery;
   result: AttemptResult;
 }
-
-const iso = (d: Date) => d.toISOString();
 
 /**
  * Records a batch of attempts and what follows from them, in one transaction of a few statements
@@ -29,10 +28,10 @@ export async function recordAttempts(deps: AppDeps, outcomes: Outcome[], random:
     await sql`
       insert into webhook_attempts (delivery_id, attempt, attempted_at, status_code, latency_ms, error, response)
       select v.id, v.attempt, v.at, v.code, v.latency, v.error, v.response
-      from unnest(${col((o) => o.delivery.id)}::text[], ${col((o) => o.delivery.attempts + 1)}::int[], ${col((o) => iso(o.result.attemptedAt))}::timestamptz[],
+      from unnest(${col((o) => o.delivery.id)}::text[], ${col((o) => iso(o.delivery.lease))}::timestamptz[], ${col((o) => o.delivery.attempts + 1)}::int[], ${col((o) => iso(o.result.attemptedAt))}::timestamptz[],
         ${col((o) => o.result.statusCode)}::int[], ${col((o) => o.result.latencyMs)}::int[], ${col((o) => o.result.error)}::text[], ${col((o) => o.result.response)}::text[])
-        as v (id, attempt, at, code, latency, error, response)
-      join webhook_deliveries d on d.id = v.id
+        as v (id, lease, attempt, at, code, latency, error, response)
+      join webhook_deliveries d on d.id = v.id and d.locked_until = v.lease
       for key share of d
       on conflict do nothing
     `.execute(trx);
@@ -100,7 +99,7 @@ async function disableWebhook(deps: AppDeps, trx: Transaction<DB>, w: { id: stri
     .set({ status: 'dead', next_attempt_at: null, finished_at: sql`now()` })
     .where('webhook_id', '=', w.id)
     .where('status', 'in', ['pending', 'failed'])
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', sql<Date>`now()`)]))
+    .where(leaseIsFree)
     .execute();
   const ctx = systemContext(deps, w.account_id);
   await emitEvent(trx, ctx, 'webhook.disabled', { webhook_id: w.id, url: w.url, failing_since: iso(w.failing_since) });

@@ -5,7 +5,7 @@ import { BlockedAddressError } from '../../core/net/fetch-errors.js';
 import { USER_AGENT } from '../../core/net/safe-fetch.js';
 
 /** What the attempt log keeps of a response body. */
-export const EXCERPT_BYTES = 1024;
+const EXCERPT_BYTES = 1024;
 
 export interface WebhookMessage {
   url: string;

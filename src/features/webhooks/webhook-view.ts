@@ -1,7 +1,12 @@
 import type { Selectable } from 'kysely';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhooksTable } from '../../db/tables/webhooks.js';
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
+/** A timestamp as the API and the SQL parameters carry it (null stays null). */
+export function iso(d: Date): string;
+export function iso(d: Date | null): string | null;
+export function iso(d: Date | null): string | null {
+  return d?.toISOString() ?? null;
+}
 
 /** An endpoint as the API shows it: never its secret. */
 export function toWebhook(row: Selectable<WebhooksTable>) {
@@ -17,7 +22,7 @@ export function toWebhook(row: Selectable<WebhooksTable>) {
   };
 }
 
-export function toAttempt(row: Selectable<WebhookAttemptsTable>) {
+function toAttempt(row: Selectable<WebhookAttemptsTable>) {
   return {
     attempt: row.attempt,
     attempted_at: row.attempted_at.toISOString(),

@@ -62,6 +62,8 @@ export interface PaymentsPort {
   createCustomer(input: { accountId: string; email: string | null; name: string | null }): Promise<string>;
   createCheckout(input: CheckoutRequest): Promise<{ sessionId: string; url: string }>;
   createPortal(input: { customerId: string; returnUrl: string }): Promise<{ url: string }>;
+  /** The subscription as the provider holds it now (events may arrive out of order; this does not). */
+  retrieveSubscription(subscriptionId: string): Promise<SubscriptionState>;
   /** At period end: the subscription stays live until then; otherwise it ends now. */
   cancelSubscription(subscriptionId: string, atPeriodEnd: boolean): Promise<SubscriptionState>;
 }

@@ -84,6 +84,9 @@ export function stripePayments(config: Config & { STRIPE_SECRET_KEY: string }): 
       const session = await callStripe(() => client.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl }));
       return { url: session.url };
     },
+    async retrieveSubscription(subscriptionId) {
+      return state(await callStripe(() => client.subscriptions.retrieve(subscriptionId)));
+    },
     async cancelSubscription(subscriptionId, atPeriodEnd) {
       const sub = await callStripe(() => (atPeriodEnd ? client.subscriptions.update(subscriptionId, { cancel_at_period_end: true }) : client.subscriptions.cancel(subscriptionId)));
       return state(sub);

@@ -24,6 +24,9 @@ export function sinchRegionOrigin(region: string): string {
   return region === 'global' ? 'https://calling.api.sinch.com' : `https://calling-${region}.api.sinch.com`;
 }
 
+/** Where callouts go: the configured base URL (a sandbox or fake) or the region's host. */
+export const sinchCalloutOrigin = (credentials: SinchVoiceCredentials, region: string) => credentials.baseUrl ?? sinchRegionOrigin(region);
+
 const SINCH_CALLING_HOST = /^calling(-[a-z0-9]+)?\.api\.sinch\.com$/;
 
 /**
@@ -51,7 +54,7 @@ export function sinchVoice(credentials: SinchVoiceCredentials, region: string): 
       requestPlugins: [sinchTimeoutPlugin],
       logger: null,
     });
-  const calloutOrigin = credentials.baseUrl ?? sinchRegionOrigin(region);
+  const calloutOrigin = sinchCalloutOrigin(credentials, region);
   return {
     provider: 'sinch',
     async place(call: PlaceCall): Promise<PlacedCall> {
