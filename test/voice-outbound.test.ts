@@ -48,6 +48,22 @@ describe('make_call over Sinch', () => {
     expect(detail.body).toMatchObject({ answered_by: 'machine', transcript: [{ role: 'bot', kind: 'voicemail' }] });
   });
 
+  it('records outbound calls when the bot records (startRecording in the inline ICE), and counts a repeated DiCE once', async () => {
+    const bot = await voiceBot(w);
+    await w.h.request('POST', '/edit_voice_settings', { key: bot.key, body: { bot_id: bot.botId, voice: { record: true } } });
+    const res = await makeCall(bot.key, { bot_id: bot.botId, to: randomUsNumber() });
+    const ice = JSON.parse(w.sinch.callouts[0]!.body.customCallout.ice);
+    expect(ice.instructions).toEqual([{ name: 'startRecording', options: { notificationEvents: true } }]);
+    const call = CallSimulator.sinch({ transport: w.transport, publicUrl: PUBLIC_URL, appKey: w.sinch.appKey, appSecret: w.sinch.appSecret, from: bot.number, to: res.body.to, callId: res.body.provider_call_id });
+    await call.answer({ custom: res.body.call_id });
+    await call.hangup({ duration: 65 });
+    await call.hangup({ duration: 65 });
+    const usage = await w.h.database.db.selectFrom('usage_daily').select('call_seconds').where('bot_id', '=', bot.botId).executeTakeFirstOrThrow();
+    expect(Number(usage.call_seconds)).toBe(65);
+    const ended = await w.h.database.db.selectFrom('outbox_events').select('type').where('account_id', '=', bot.accountId).where('type', '=', 'call.ended').execute();
+    expect(ended).toHaveLength(1);
+  });
+
   it('hangs a live call up with end_call (PATCH hangup on the call\'s host), and refuses a second time', async () => {
     const bot = await voiceBot(w);
     const res = await makeCall(bot.key, { bot_id: bot.botId, to: randomUsNumber() });
@@ -88,6 +104,7 @@ describe('make_call over Twilio', () => {
     const [created] = w.tw.calls;
     expect(created!.params).toMatchObject({ To: to, From: bot.number, MachineDetection: 'DetectMessageEnd', Url: `${PUBLIC_URL}/webhooks/twilio/voice?call_id=${res.body.call_id}` });
     expect(created!.multi.StatusCallbackEvent).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+    expect(created!.params.Record).toBeUndefined();
     const call = CallSimulator.twilio({ transport: w.transport, publicUrl: PUBLIC_URL, accountSid: w.tw.account.sid, authToken: w.tw.account.token, from: bot.number, to, callSid: created!.sid });
     const machine = await call.answer({ amd: 'machine', voiceUrl: created!.params.Url, statusUrl: created!.params.StatusCallback });
     expect(machine).toMatchObject({ state: 'voicemail', problems: [] });
@@ -96,11 +113,13 @@ describe('make_call over Twilio', () => {
     expect(row).toMatchObject({ status: 'completed', duration_seconds: 12, answered_by: 'machine' });
   });
 
-  it('hangs up with end_call (Status=completed)', async () => {
+  it('hangs up with end_call (Status=completed), and asks Twilio to record when the bot records', async () => {
     const bot = await voiceBot(w, { provider: 'twilio' });
+    await w.h.request('POST', '/edit_voice_settings', { key: bot.key, body: { bot_id: bot.botId, voice: { record: true } } });
     const res = await makeCall(bot.key, { bot_id: bot.botId, to: randomUsNumber() });
     expect((await w.h.request('POST', '/end_call', { key: bot.key, body: { call_id: res.body.call_id } })).status).toBe(200);
     expect(w.tw.callUpdates).toEqual([{ sid: res.body.provider_call_id, params: { Status: 'completed' } }]);
+    expect(w.tw.calls[0]!.params).toMatchObject({ Record: 'true', RecordingStatusCallback: `${PUBLIC_URL}/webhooks/twilio/voice/recording?call_id=${res.body.call_id}` });
   });
 });
 

@@ -180,7 +180,7 @@ describe('the call loop', () => {
     const confirmed = await call.say('Yes, I am.');
     expect(spoken(confirmed)).toBe('Hi, this is Luna. What can I do for you?');
     expect(w.llm.requests).toHaveLength(0);
-    const user = await w.h.request('GET', '/get_user', { key: bot.key, query: { bot_id: bot.botId, user_id: call.callId ? (await callRows(w, bot.botId))[0]!.from_number : '' } });
+    const user = await w.h.request('GET', '/get_user', { key: bot.key, query: { bot_id: bot.botId, user_id: (await callRows(w, bot.botId))[0]!.from_number } });
     expect(user.body.age_verified).toBe(true);
   });
 

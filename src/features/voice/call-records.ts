@@ -116,6 +116,16 @@ export async function recordAnswer(
   await sql`${ctes.length ? sql`with ${sql.join(ctes)} ` : sql``}${last}`.execute(db);
 }
 
+/** What a provider reported about a call outside its answers (a recording's location, a late AMD verdict). */
+export async function updateCall(db: Database, callId: string, patch: Pick<Updateable<CallsTable>, 'recording_url' | 'answered_by'>): Promise<void> {
+  await db.updateTable('calls').set({ ...patch, updated_at: new Date() }).where('id', '=', callId).execute();
+}
+
+/** A placed call is ringing (Twilio says so; Sinch does not). */
+export async function markRinging(db: Database, callId: string): Promise<void> {
+  await db.updateTable('calls').set({ status: 'ringing', updated_at: new Date() }).where('id', '=', callId).where('status', '=', 'queued').execute();
+}
+
 /** Operator words waiting for the caller's next turn, oldest first. */
 export function pendingOperatorTurns(q: Q, callId: string) {
   return q.selectFrom('call_turns').select(['id', 'text']).where('call_id', '=', callId).where('pending', '=', true).orderBy('id').execute();

@@ -24,10 +24,18 @@ export async function answerCallback(
   const found = await findAndClaim(deps.db, at);
   if (!found) return render(hangUp(), DEFAULT_VOICE, null);
   const { call, claim } = found;
-  if (!claim.fresh) return claim.response ?? (await awaitAnswer(deps.db, at.key, RETRY_WAIT_MS)) ?? render(listen(), DEFAULT_VOICE, null);
+  if (!claim.fresh) return replay(deps, at.key, claim.response, render);
   const scene = await loadScene(deps, call);
   if (!scene) return render(hangUp(), DEFAULT_VOICE, null);
   return finishStep(deps, scene, await act(scene), { key: at.key, receivedAt: at.receivedAt }, render);
+}
+
+/**
+ * The answer to a callback delivered again: the first delivery's, waiting for it while it is still
+ * being made; past the wait, the caller is simply heard again.
+ */
+export async function replay(deps: AppDeps, key: string, response: string | null, render: Render): Promise<string> {
+  return response ?? (await awaitAnswer(deps.db, key, RETRY_WAIT_MS)) ?? render(listen(), DEFAULT_VOICE, null);
 }
 
 /** Renders a step and records it (turns, call changes, events, the answer for retries). */

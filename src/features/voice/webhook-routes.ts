@@ -7,12 +7,12 @@ import { publicBase } from '../../core/public-url.js';
 import { sinchManageOrigin, sinchVoiceCredentials } from '../../providers/voice/sinch-voice.js';
 import { normalizeNumber } from '../sms/callbacks.js';
 import { checkTwilioCallback } from '../sms/webhook-auth.js';
-import { hangUp, listen } from './call-plan.js';
+import { hangUp } from './call-plan.js';
 import { closeCall, type CallEnding } from './call-ending.js';
 import { answeredCall, callerTurn, transferEnded } from './call-flow.js';
 import { openInboundCall } from './inbound-call.js';
-import { awaitAnswer, callbackKey, findCallForCallback } from './call-records.js';
-import { answerCallback, finishStep, type Render } from './callback-runner.js';
+import { callbackKey, findCallForCallback, markRinging, updateCall } from './call-records.js';
+import { answerCallback, finishStep, replay, type Render } from './callback-runner.js';
 import { checkSinchCallback } from './sinch-callback-auth.js';
 import { amdVerdict, diceEnding, pieInput, SinchCallback } from './sinch-events.js';
 import { NO_SVAML, toSvaml, type SinchEvent } from './sinch-svaml.js';
@@ -26,7 +26,6 @@ const e164OrNull = (raw: unknown) => {
   const n = normalizeNumber(raw);
   return E164.test(n) ? n : null;
 };
-const RETRY_WAIT_MS = 8_000;
 
 /**
  * POST /webhooks/sinch/voice (ICE, ACE, PIE, DiCE, Notify) and the Twilio voice webhooks. The
@@ -66,7 +65,7 @@ export function voiceWebhookRoutes(deps: AppDeps) {
 
       if (e.event === 'ice') {
         const outcome = await openInboundCall(deps, { provider: 'sinch', providerCallId: e.callid, from: e164OrNull(e.cli), to: normalizeNumber(e.to?.endpoint), manageOrigin: sinchManageOrigin(credentials, e.callResourceUrl), key });
-        if (outcome.kind === 'replay') return send(outcome.response ?? (await awaitAnswer(deps.db, key, RETRY_WAIT_MS)) ?? svaml('ice')(listen(), DEFAULT_VOICE, null));
+        if (outcome.kind === 'replay') return send(await replay(deps, key, outcome.response, svaml('ice')));
         if (!outcome.scene) return send(svaml('ice')(outcome.step.plan, DEFAULT_VOICE, null));
         return send(await finishStep(deps, outcome.scene, outcome.step, { key, receivedAt }, svaml('ice')));
       }
@@ -119,7 +118,7 @@ export function voiceWebhookRoutes(deps: AppDeps) {
         return twiml(reply, await answerCallback(deps, { provider: 'twilio', providerCallId: callSid, ourId: ours, key, receivedAt }, (scene) => answeredCall(scene, verdict), render));
       }
       const outcome = await openInboundCall(deps, { provider: 'twilio', providerCallId: callSid, from: e164OrNull(field('From')), to: normalizeNumber(field('To')), manageOrigin: null, key });
-      if (outcome.kind === 'replay') return twiml(reply, outcome.response ?? (await awaitAnswer(deps.db, key, RETRY_WAIT_MS)) ?? render(listen(), DEFAULT_VOICE, null));
+      if (outcome.kind === 'replay') return twiml(reply, await replay(deps, key, outcome.response, render));
       if (!outcome.scene) return twiml(reply, render(outcome.step.plan, DEFAULT_VOICE, null));
       return twiml(reply, await finishStep(deps, outcome.scene, outcome.step, { key, receivedAt }, render));
     });
@@ -144,7 +143,7 @@ export function voiceWebhookRoutes(deps: AppDeps) {
         const status = field('CallStatus');
         const ending = twilioEnding(status, field('CallDuration'), field('AnsweredBy'));
         if (ending) await closeCall(deps, call, ending);
-        else if (status === 'ringing' && call.status === 'queued') await deps.db.updateTable('calls').set({ status: 'ringing', updated_at: new Date() }).where('id', '=', call.id).where('status', '=', 'queued').execute();
+        else if (status === 'ringing') await markRinging(deps.db, call.id);
       }
       return reply.code(204).send();
     });
@@ -153,7 +152,7 @@ export function voiceWebhookRoutes(deps: AppDeps) {
       const { field, callSid } = await verifiedTwilioForm(req);
       const call = await findCallForCallback(deps.db, 'twilio', callSid, ourCallId(req));
       const url = field('RecordingUrl');
-      if (call && url && /^https:\/\/\S{1,2000}$/.test(url)) await deps.db.updateTable('calls').set({ recording_url: url, updated_at: new Date() }).where('id', '=', call.id).execute();
+      if (call && url && /^https:\/\/\S{1,2000}$/.test(url)) await updateCall(deps.db, call.id, { recording_url: url });
       return reply.code(204).send();
     });
   };
@@ -173,6 +172,6 @@ async function applyNotify(deps: AppDeps, call: { id: string }, e: { type?: stri
   const patch: { recording_url?: string; answered_by?: string } = {};
   if ((e.type === 'recording_available' || e.type === 'recording_finished') && e.destination && /^(https|s3|azure):\/\/\S+$/.test(e.destination)) patch.recording_url = e.destination;
   if ((e.type === 'amd' || e.type === 'amd_beep') && e.amd?.status) patch.answered_by = amdVerdict(e.amd.status);
-  if (Object.keys(patch).length) await deps.db.updateTable('calls').set({ ...patch, updated_at: new Date() }).where('id', '=', call.id).execute();
+  if (Object.keys(patch).length) await updateCall(deps.db, call.id, patch);
 }
 

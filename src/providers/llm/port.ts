@@ -25,7 +25,7 @@ export interface LlmUsage {
 
 export interface LlmResult {
   text: string;
-  /** Names of the tools the model called, in order (empty without tools). */
+  /** Names of the tools the model called, in order (absent when no tools were offered). */
   toolCalls?: string[];
   model: string;
   usage: LlmUsage;
