@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idsAt, newId } from '../src/core/ids.js';
+import { sql } from 'kysely';
+import { rollupClosedDays } from '../src/features/analytics/rollups.js';
 import { modelEnv } from './support/conversation.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -144,6 +146,76 @@ describe('get_analytics', () => {
       expect(res.status, JSON.stringify(query)).toBe(400);
       expect(res.body.error.param, JSON.stringify(query)).toBe(param);
     }
+  });
+});
+
+describe('get_analytics from daily rollups', () => {
+  // Never before 01:00 UTC: yesterday is closed an hour after midnight.
+  const rollup = () => rollupClosedDays(h.database.db, new Date(Math.max(Date.now(), D0 + 2 * 3_600_000)));
+  const snapshot = async (accountId: string) => ({
+    days: await h.database.db.selectFrom('analytics_rollup_days').selectAll().select(sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day')).where('account_id', '=', accountId).orderBy(sql.ref('analytics_rollup_days.day')).execute(),
+    daily: await h.database.db.selectFrom('analytics_daily').selectAll().select(sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day')).where('account_id', '=', accountId).orderBy(sql.ref('analytics_daily.day')).orderBy('bot_id').execute(),
+    users: await h.database.db.selectFrom('analytics_active_users').selectAll().select(sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day')).where('account_id', '=', accountId).orderBy(sql.ref('analytics_active_users.day')).orderBy('user_id').execute(),
+  });
+
+  it('answers the same with and without rollups, over rolled-up days and today, and rolls up idempotently', async () => {
+    const { key, accountId } = await h.signup();
+    const bot1: string = (await h.createBot(key, { name: 'Roll' })).bot_id;
+    const bot2: string = (await h.createBot(key, { name: 'Up' })).bot_id;
+    const today = new Date(Math.max(D0, Date.now() - 60_000));
+    await importHistory(key, bot1, 'fan-r', 'api', [['user', at(-9, '10:00')], ['assistant', at(-9, '10:01')], ['user', at(-2, '23:59')], ['assistant', at(-1, '00:01')], ['user', today], ['assistant', today]]);
+    await importHistory(key, bot1, 'fan-s', 'sms', [['user', at(-9, '11:00')], ['assistant', at(-9, '11:02')], ['operator', at(-5, '09:00')], ['user', at(-1, '08:00')], ['assistant', at(-1, '08:00')]]);
+    await importHistory(key, bot2, 'fan-r', 'voice', [['user', at(-5, '12:00')], ['assistant', at(-5, '12:00')], ['user', today]]);
+    // Reply latencies from 40 ms to 4 minutes, so percentiles of merged days are put to the test.
+    const replies = await h.database.db.selectFrom('messages').select('id').where('account_id', '=', accountId).where('role', '=', 'assistant').orderBy('id').execute();
+    for (const [i, r] of replies.entries()) await h.database.db.updateTable('messages').set({ latency_ms: [40, 950, 1800, 12_345, 240_000][i % 5]! }).where('id', '=', r.id).execute();
+
+    const queries: Array<Record<string, string>> = [
+      { from: iso(D0 - 12 * DAY), to: iso(D0 + DAY), interval: 'day' },
+      { from: iso(D0 - 20 * DAY), to: iso(D0 + DAY), interval: 'week' },
+      { from: iso(D0 - 12 * DAY), to: iso(D0 + DAY), interval: 'day', bot_id: bot1 },
+      { from: iso(D0 - 6 * DAY), to: iso(D0 - 2 * DAY), interval: 'day' },
+      {},
+    ];
+    const answers = async () => Promise.all(queries.map(async (query) => (await analytics(query, key)).body));
+    const raw = await answers();
+    expect(raw[0].totals).toMatchObject({ messages_in: 7, messages_out: 7, messages_by_channel: { api: 6, sms: 5, voice: 3 }, active_users: 3 });
+    expect(raw[0].totals.reply_latency_p50_ms).toBeGreaterThan(0);
+
+    expect(await rollup()).toBeGreaterThanOrEqual(9);
+    const rolled = await snapshot(accountId);
+    expect(rolled.days.map((d) => d.day)).toContain(iso(D0 - DAY).slice(0, 10));
+    expect(rolled.days.map((d) => d.day)).not.toContain(iso(D0).slice(0, 10));
+    expect(rolled.daily.find((d) => d.day === iso(D0 - 9 * DAY).slice(0, 10))).toMatchObject({ bot_id: bot1, messages_in: 2, messages_out: 2, messages_api: 2, messages_sms: 2 });
+    expect(await answers()).toEqual(raw);
+
+    // Idempotent: nothing left to roll up, nothing changes; rolling a day up again gives the same rows.
+    expect(await rollup()).toBe(0);
+    expect(await snapshot(accountId)).toEqual(rolled);
+    await h.database.db.deleteFrom('analytics_rollup_days').where('account_id', '=', accountId).execute();
+    await rollup();
+    const again = await snapshot(accountId);
+    expect({ ...again, days: again.days.map(({ rolled_at: _, ...d }) => d) }).toEqual({ ...rolled, days: rolled.days.map(({ rolled_at: _, ...d }) => d) });
+
+    // The answers do come from the rollups.
+    const day9 = sql<boolean>`day = ${iso(D0 - 9 * DAY).slice(0, 10)}::date`;
+    await h.database.db.updateTable('analytics_daily').set({ messages_in: sql`messages_in + 100` }).where('account_id', '=', accountId).where(day9).execute();
+    expect((await analytics(queries[0]!, key)).body.totals.messages_in).toBe(107);
+    await h.database.db.updateTable('analytics_daily').set({ messages_in: sql`messages_in - 100` }).where('account_id', '=', accountId).where(day9).execute();
+
+    // An import into a rolled-up day is counted at once (that day is read from the messages until rolled up again).
+    await importHistory(key, bot2, 'fan-t', 'api', [['user', at(-3, '15:00')]]);
+    const after = (await analytics(queries[0]!, key)).body;
+    expect(after.totals).toMatchObject({ messages_in: 8, active_users: 4 });
+    expect(after.series[9]).toMatchObject({ messages_in: 1, active_users: 1 });
+    expect(await rollup()).toBe(1);
+    expect((await analytics(queries[0]!, key)).body).toEqual(after);
+
+    // Erasure takes the end user out of the rollups of who was active (personal data); message counts stay.
+    const fanT = () => h.database.db.selectFrom('analytics_active_users').select('user_id').where('account_id', '=', accountId).where('user_id', '=', 'fan-t').execute();
+    expect(await fanT()).toHaveLength(1);
+    expect((await h.request('POST', '/delete_user', { key, body: { bot_id: bot2, user_id: 'fan-t' } })).status).toBe(200);
+    expect(await fanT()).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { AnalyticsTables } from './tables/analytics.js';
 import type { BillingTables } from './tables/billing.js';
 import type { NotificationTables } from './tables/notifications.js';
 import type { WebhookTables } from './tables/webhooks.js';
@@ -397,7 +398,7 @@ export interface CallEventsTable {
   created_at: Generated<Date>;
 }
 
-export interface DB extends WebhookTables, NotificationTables, BillingTables {
+export interface DB extends WebhookTables, NotificationTables, BillingTables, AnalyticsTables {
   calls: CallsTable;
   call_turns: CallTurnsTable;
   call_events: CallEventsTable;

@@ -19,13 +19,18 @@ const botFilter = (scope: Scope, column: RawBuilder<unknown>) => (scope.botIds ?
 /** The account's bots, deleted ones included (their rows count until they are erased). */
 const accountBots = (scope: Scope) => (scope.botIds ? sql`${scope.botIds}::text[]` : sql`array(select id from bots where account_id = ${scope.accountId})`);
 
+/** The UTC day of a message (alias m). */
+export const messageDay = sql`(m.created_at at time zone 'UTC')::date`;
+/** Leaves the messages of some days (YYYY-MM-DD) out of a read: they come from the rollups. */
+export const skipDays = (skip: string[]) => (skip.length ? sql`and not (${messageDay} = any(${skip}::date[]))` : sql``);
+
 const run = async (db: Database, query: RawBuilder<SeriesRow>) => (await query.execute(db)).rows;
 
 /**
  * Messages in and out, by channel, curated answers, and (hour buckets) tokens and model calls: one pass
  * over the account's messages of the range (messages_account_time), joined to their conversations.
  */
-export function messageCounts(db: Database, scope: Scope, range: AnalyticsRange) {
+export function messageCounts(db: Database, scope: Scope, range: AnalyticsRange, skip: string[] = []) {
   const t = bucket(range, sql.ref('m.created_at'));
   const hourly = range.interval === 'hour'
     ? sql`, coalesce(sum(m.tokens_in), 0)::int8 as tokens_in, coalesce(sum(m.tokens_out), 0)::int8 as tokens_out, count(*) filter (where m.source = 'model') as model_calls`
@@ -40,7 +45,7 @@ export function messageCounts(db: Database, scope: Scope, range: AnalyticsRange)
       count(*) filter (where m.source = 'retrained') as retrained_hits
       ${hourly}
     from messages m join conversations c on c.id = m.conversation_id
-    where m.account_id = ${scope.accountId} and c.account_id = ${scope.accountId} and ${inRange(range, sql.ref('m.created_at'))}
+    where m.account_id = ${scope.accountId} and c.account_id = ${scope.accountId} and ${inRange(range, sql.ref('m.created_at'))} ${skipDays(skip)}
       and m.role in ('user', 'assistant', 'operator') ${botFilter(scope, sql.ref('c.bot_id'))}
     group by 1`);
 }
@@ -56,14 +61,31 @@ export function replyLatency(db: Database, scope: Scope, range: AnalyticsRange) 
     group by grouping sets ((${t}), ())`);
 }
 
-/** End users who wrote, per bucket and over the range (each counted once: the row with t null). */
-export function activeUsers(db: Database, scope: Scope, range: AnalyticsRange) {
-  const t = bucket(range, sql.ref('m.created_at'));
-  return run(db, sql<SeriesRow>`
-    with active as (
+/**
+ * End users who wrote, per bucket and over the range (each counted once: the row with t null). With
+ * `rolled` (day and week buckets), those days come from the rollups and `range` (null: none) is read
+ * from the messages less the days in `skip`.
+ */
+export function activeUsers(db: Database, scope: Scope, range: AnalyticsRange | null, rolled?: { range: AnalyticsRange; days: string[]; skip: string[] }) {
+  const parts: RawBuilder<unknown>[] = [];
+  if (range) {
+    const t = bucket(range, sql.ref('m.created_at'));
+    parts.push(sql`
       select ${t} as t, c.bot_id, c.user_id
       from messages m join conversations c on c.id = m.conversation_id
-      where m.account_id = ${scope.accountId} and c.account_id = ${scope.accountId} and ${inRange(range, sql.ref('m.created_at'))} and m.role = 'user' ${botFilter(scope, sql.ref('c.bot_id'))}
+      where m.account_id = ${scope.accountId} and c.account_id = ${scope.accountId} and ${inRange(range, sql.ref('m.created_at'))} ${skipDays(rolled?.skip ?? [])}
+        and m.role = 'user' ${botFilter(scope, sql.ref('c.bot_id'))}`);
+  }
+  if (rolled?.days.length) {
+    parts.push(sql`
+      select ${bucket(rolled.range, sql`(day::timestamp at time zone 'UTC')`)} as t, bot_id, user_id
+      from analytics_active_users
+      where account_id = ${scope.accountId} and day = any(${rolled.days}::date[]) ${botFilter(scope, sql.ref('bot_id'))}`);
+  }
+  if (parts.length === 0) return Promise.resolve([]);
+  return run(db, sql<SeriesRow>`
+    with active as (
+      select t, bot_id, user_id from (${sql.join(parts, sql` union all `)}) each_source
       group by 1, 2, 3
     )
     select t, count(*) as active_users from active group by t
