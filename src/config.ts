@@ -12,6 +12,9 @@ const bool = (fallback: boolean) =>
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** Sinch Voice regions (telephony.md §1.6); "global" lets Sinch pick. */
+export const SINCH_REGIONS = ['global', 'use1', 'euc1', 'sae1', 'apse1', 'apse2'] as const;
+
 /** Every environment variable the server reads, parsed once at start. */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -61,7 +64,7 @@ export const ConfigSchema = z.object({
   SINCH_APPLICATION_KEY: z.string().min(1).optional(),
   SINCH_APPLICATION_SECRET: z.string().min(1).optional(),
   /** The Sinch Voice region of outbound calls unless a bot's voice settings name one (telephony.md §1.6). */
-  SINCH_VOICE_REGION: z.enum(['global', 'use1', 'euc1', 'sae1', 'apse1', 'apse2']).default('global'),
+  SINCH_VOICE_REGION: z.enum(SINCH_REGIONS).default('global'),
   /** How far a Sinch Voice callback's x-timestamp may be from our clock, either way, before it is refused as stale. */
   SINCH_CALLBACK_MAX_AGE_SECONDS: positiveInt(600),
   SINCH_VOICE_BASE_URL: optionalUrl,

@@ -223,6 +223,9 @@ function callResource(sid: string, accountSid: string, c: { to: string; from: st
   };
 }
 
+/** The server settings that point it at this fake as the platform's Twilio account. */
+export const twilioEnv = (tw: FakeTwilio) => ({ TWILIO_ACCOUNT_SID: tw.account.sid, TWILIO_AUTH_TOKEN: tw.account.token, TWILIO_API_BASE_URL: tw.url });
+
 export async function startFakeTwilio(opts: { accountSid?: string; authToken?: string } = {}): Promise<FakeTwilio> {
   const account = { sid: opts.accountSid ?? fakeAccountSid(), token: opts.authToken ?? `tok_${hex(12)}` };
   const tokens = new Map<string, string>([[account.sid, account.token]]);

@@ -6,7 +6,7 @@ import { newId } from '../../src/core/ids.js';
 import { sealTwilioToken } from '../../src/providers/twilio-client.js';
 import { startHarness, type Harness } from './harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from './fake-openai.js';
-import { startFakeTwilio, randomUsNumber, type FakeTwilio } from './fake-twilio.js';
+import { startFakeTwilio, randomUsNumber, twilioEnv, type FakeTwilio } from './fake-twilio.js';
 import { startFakeSinchSms, type FakeSinchSms } from './fake-sinch-sms.js';
 import { modelEnv } from './conversation.js';
 
@@ -33,9 +33,7 @@ export async function startSmsWorld(): Promise<SmsWorld> {
   const h = await startHarness({
     ...modelEnv(llm),
     PUBLIC_URL,
-    TWILIO_ACCOUNT_SID: tw.account.sid,
-    TWILIO_AUTH_TOKEN: tw.account.token,
-    TWILIO_API_BASE_URL: tw.url,
+    ...twilioEnv(tw),
     SINCH_SMS_SERVICE_PLAN_ID: sinch.servicePlanId,
     SINCH_SMS_API_TOKEN: sinch.apiToken,
     SINCH_SMS_BASE_URL: sinch.url,

@@ -3,16 +3,17 @@ import { newId } from '../../src/core/ids.js';
 import { CallSimulator, type Transport } from '../../src/features/voice/simulator/call-simulator.js';
 import { startHarness, type Harness } from './harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from './fake-openai.js';
-import { startFakeTwilio, randomUsNumber, type FakeTwilio } from './fake-twilio.js';
+import { startFakeTwilio, randomUsNumber, twilioEnv, type FakeTwilio } from './fake-twilio.js';
 import { startFakeSinchVoice, type FakeSinchVoice } from './fake-sinch-voice.js';
 import { modelEnv } from './conversation.js';
+import { PUBLIC_URL } from './sms.js';
 
 /**
  * A server wired to the fake model, the fake Twilio and the fake Sinch Calling API, and the call
  * simulator (the driver `sinth call-sim` uses) sending it signed callbacks as the providers would.
  */
 
-export const PUBLIC_URL = 'https://sinth.example.test';
+export { PUBLIC_URL };
 
 export interface VoiceWorld {
   h: Harness;
@@ -30,9 +31,7 @@ export async function startVoiceWorld(env: Record<string, string> = {}): Promise
   const h = await startHarness({
     ...modelEnv(llm),
     PUBLIC_URL,
-    TWILIO_ACCOUNT_SID: tw.account.sid,
-    TWILIO_AUTH_TOKEN: tw.account.token,
-    TWILIO_API_BASE_URL: tw.url,
+    ...twilioEnv(tw),
     SINCH_APPLICATION_KEY: sinch.appKey,
     SINCH_APPLICATION_SECRET: sinch.appSecret,
     SINCH_VOICE_BASE_URL: sinch.url,

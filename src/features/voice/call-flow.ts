@@ -6,7 +6,7 @@ import { fillBotName } from '../sms/keywords.js';
 import { pickNumber } from '../sms/numbers.js';
 import { optOutPhone } from '../sms/opt-out-service.js';
 import { queueSms } from '../sms/send-service.js';
-import { greetCaller } from './call-greeting.js';
+import { greetCaller, greetingStep } from './call-greeting.js';
 import { CONTINUE, hangUp, listen } from './call-plan.js';
 import type { TurnDraft } from './call-records.js';
 import { botNumber, botTurn, callData, isLive, LINE_UNAVAILABLE, step, type CallScene, type CallStep } from './call-scene.js';
@@ -36,11 +36,7 @@ export async function answeredCall(scene: CallScene, answeredBy: 'human' | 'mach
   const user = scene.user;
   if (!user) return step(hangUp(), [], { patch });
   const greeting = await ctx.db.transaction().execute((trx) => greetCaller(trx, ctx, { bot: scene.bot, user, now }));
-  return step(
-    listen(...greeting.lines.map((l) => l.text)),
-    greeting.lines.map((l) => botTurn(l.text, 'greeting', l.messageId)),
-    { patch: { ...patch, conversation_id: greeting.conversationId } },
-  );
+  return greetingStep(greeting, { patch: { ...patch, conversation_id: greeting.conversationId } });
 }
 
 export type CallerInput = { kind: 'speech'; text: string } | { kind: 'silence' };

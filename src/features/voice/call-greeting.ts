@@ -5,6 +5,13 @@ import { newId } from '../../core/ids.js';
 import { countTokens } from '../../engine/history.js';
 import { findOrCreateConversation, lockConversation } from '../../engine/participants.js';
 import { DEFAULT_POLICY, effectivePolicy } from '../prompts/policy-settings.js';
+import { listen } from './call-plan.js';
+import { botTurn, step, type CallStep } from './call-scene.js';
+
+/** The step that speaks a greeting and then listens, with its lines as the call's first bot turns. */
+export function greetingStep(greeting: { lines: Array<{ text: string; messageId: string }> }, more: Omit<CallStep, 'plan' | 'turns'> = {}, record = false): CallStep {
+  return step({ ...listen(...greeting.lines.map((l) => l.text)), record }, greeting.lines.map((l) => botTurn(l.text, 'greeting', l.messageId)), more);
+}
 
 /** On a call the age question is answered by voice: the chat default ("Reply YES") becomes a spoken one. */
 const VOICE_AGE_QUESTION = 'This line is for adults only. Please say yes to confirm you are 18 or older.';

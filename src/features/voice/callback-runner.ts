@@ -1,11 +1,11 @@
 import type { AppDeps } from '../../core/context.js';
-import { hangUp, listen, type CallPlan } from './call-plan.js';
+import { hangUp, listen, type CallPlan, type RenderSettings } from './call-plan.js';
 import { loadScene, type CallScene, type CallStep } from './call-scene.js';
 import { awaitAnswer, findAndClaim, recordAnswer } from './call-records.js';
-import { DEFAULT_VOICE, type VoiceSettings } from './voice-settings.js';
+import { DEFAULT_VOICE } from './voice-settings.js';
 
 /** Renders a plan in the provider's markup with the call's voice settings (defaults when the call is unknown). */
-export type Render = (plan: CallPlan, settings: Pick<VoiceSettings, 'locale' | 'voice' | 'barge_in' | 'silence_timeout_seconds'>, scene: CallScene | null) => string;
+export type Render = (plan: CallPlan, settings: RenderSettings, scene: CallScene | null) => string;
 
 /** How long a retried callback waits for its first delivery's answer before answering on its own. */
 const RETRY_WAIT_MS = 8_000;

@@ -5,7 +5,7 @@ import { routedNumber } from '../sms/numbers.js';
 import { recipientHold } from '../sms/opt-out-service.js';
 import { findOrCreatePhoneUser } from '../sms/sms-users.js';
 import { limitCheck } from '../billing/limits.js';
-import { greetCaller } from './call-greeting.js';
+import { greetCaller, greetingStep } from './call-greeting.js';
 import { hangUp, listen, REJECT } from './call-plan.js';
 import { claimCallback, findCall, type CallEvent } from './call-records.js';
 import { botTurn, callData, LINE_UNAVAILABLE, step, type CallScene, type CallStep } from './call-scene.js';
@@ -85,7 +85,7 @@ export async function openInboundCall(
     return {
       kind: 'step',
       scene: { ...scene, call: { ...call, conversation_id: greeting.conversationId } },
-      step: step({ ...listen(...greeting.lines.map((l) => l.text)), record: settings.record }, greeting.lines.map((l) => botTurn(l.text, 'greeting', l.messageId)), { events: [started] }),
+      step: greetingStep(greeting, { events: [started] }, settings.record),
     };
   });
 }

@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import type { Config } from '../../config.js';
+import { SINCH_REGIONS, type Config } from '../../config.js';
 
-/** Sinch Voice regions (telephony.md §1.6); "global" lets Sinch pick. */
-export const SINCH_REGIONS = ['global', 'use1', 'euc1', 'sae1', 'apse1', 'apse2'] as const;
 export type SinchRegion = (typeof SINCH_REGIONS)[number];
 
 /**
