@@ -35,14 +35,18 @@ const minutesFromNow = (n: number) => new Date(Date.now() + n * 60_000);
  * them to be claimed again once it runs out; none was handed to the SMTP server yet.
  */
 async function claim(db: Database, lease: Date): Promise<NotificationRow[]> {
-  const { rows } = await sql<NotificationRow>`
-    update notifications set next_attempt_at = ${lease}, updated_at = now()
-    where id in (
-      select id from notifications where status = 'pending' and next_attempt_at <= now()
+  // UPDATE … RETURNING gives rows in no particular order: the due time is carried out to send the oldest first.
+  const { rows } = await sql<NotificationRow & { due_at: Date }>`
+    with due as (
+      select id, next_attempt_at as due_at from notifications where status = 'pending' and next_attempt_at <= now()
       order by next_attempt_at limit ${BATCH} for update skip locked
     )
-    returning *`.execute(db);
-  return rows;
+    update notifications n set next_attempt_at = ${lease}, updated_at = now()
+    from due where n.id = due.id
+    returning n.*, due.due_at`.execute(db);
+  return rows
+    .sort((a, b) => a.due_at.getTime() - b.due_at.getTime() || (a.id < b.id ? -1 : 1))
+    .map(({ due_at: _due, ...row }) => row as NotificationRow);
 }
 
 /**
