@@ -26,6 +26,7 @@ import { webhookRoutes } from './features/webhooks/routes.js';
 import { notificationRoutes } from './features/notifications/routes.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { billingRoutes } from './features/billing/routes.js';
+import { webRoutes } from './features/web/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
@@ -102,5 +103,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(docsRoutes());
+  await app.register(webRoutes());
   return app;
 }

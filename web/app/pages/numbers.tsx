@@ -1,0 +1,9 @@
+import { Page } from '../components/ui';
+
+export default function NumbersPage() {
+  return (
+    <Page title="Numbers">
+      <p>This page is being built.</p>
+    </Page>
+  );
+}
