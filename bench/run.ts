@@ -6,6 +6,7 @@ import { main as campaigns } from './campaigns.js';
 import { main as voice } from './voice.js';
 import { main as webhooks } from './webhooks.js';
 import { main as analytics } from './analytics.js';
+import { main as web } from './web.js';
 
 await foundation();
 await conversation();
@@ -14,3 +15,4 @@ await campaigns();
 await voice();
 await webhooks();
 await analytics();
+await web();

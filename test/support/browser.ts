@@ -88,8 +88,8 @@ export async function startBrowserWorld(env: Record<string, string> = {}): Promi
 export async function axeViolations(page: Page, include?: string): Promise<Array<{ id: string; impact: string; help: string; nodes: string[] }>> {
   await page.addScriptTag({ path: AXE_PATH });
   return page.evaluate(async (sel) => {
-    const axe = (window as any).axe;
-    const result = await axe.run(sel ?? document, { resultTypes: ['violations'] });
+    const g = globalThis as any;
+    const result = await g.axe.run(sel ?? g.document, { resultTypes: ['violations'] });
     return result.violations
       .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
       .map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
@@ -106,4 +106,11 @@ export function recordRequests(page: Page): string[] {
 /** A full-page screenshot kept as an artifact. */
 export async function snapshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A new browser context already logged in to the dashboard with this /login session. */
+export async function loggedInContext(w: BrowserWorld, session: unknown, opts: { width?: number } = {}): Promise<BrowserContext> {
+  const ctx = await w.context(opts);
+  await ctx.addInitScript(`localStorage.setItem('sinth.session', ${JSON.stringify(JSON.stringify(session))})`);
+  return ctx;
 }

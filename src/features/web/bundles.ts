@@ -65,13 +65,13 @@ export async function buildWebBundles(): Promise<WebBundles> {
   const files = new Map<string, Asset>();
   let script = '';
   const styles: string[] = [];
-  for (const file of app.outputFiles) {
+  for (const file of app.outputFiles ?? []) {
     const name = file.path.slice(file.path.lastIndexOf('/') + 1);
     files.set(name, asset(file.contents, name));
     if (/^main-.*\.js$/.test(name)) script = name;
     if (/^main-.*\.css$/.test(name)) styles.push(name);
   }
-  return { widget: asset(widget.outputFiles[0]!.contents, 'widget.js'), app: files, appEntry: { script, styles } };
+  return { widget: asset(widget.outputFiles![0]!.contents, 'widget.js'), app: files, appEntry: { script, styles } };
 }
 
 let cached: Promise<WebBundles> | null = null;
