@@ -68,6 +68,8 @@ const botScoped: Record<string, (bot: string) => { query?: Record<string, string
   'GET /get_voice_settings': (bot) => ({ query: { bot_id: bot } }),
   'POST /edit_voice_settings': (bot) => ({ body: { bot_id: bot, voice: { locale: 'en-GB' } } }),
   'POST /send_bulk_messages': (bot) => ({ body: { bot_id: bot, audience: { all: true }, message: 'hi', channel: 'sms' } }),
+  'GET /get_bulk_campaigns': (bot) => ({ query: { bot_id: bot } }),
+  'POST /preview_bulk_audience': (bot) => ({ body: { bot_id: bot, audience: { all: true } } }),
   'GET /get_analytics': (bot) => ({ query: { bot_id: bot } }),
 };
 

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './support/harness.js';
-import { randomUsNumber, startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
+import { startFakeTwilio, type FakeTwilio } from './support/fake-twilio.js';
 import { waitUntil } from './support/wait.js';
+import { addEndUsers, campaignSender, phoneNumbers as numbers, type UserSpec } from './support/campaigns.js';
 import { newId } from '../src/core/ids.js';
 import { setCampaignClock } from '../src/features/campaigns/clock.js';
 import { resumeCampaigns } from '../src/features/campaigns/jobs.js';
@@ -22,52 +23,8 @@ afterAll(async () => {
 });
 afterEach(() => setCampaignClock(null));
 
-interface UserSpec {
-  phone?: string | null;
-  name?: string | null;
-  tags?: string[];
-  attributes?: Record<string, unknown>;
-  opted_out?: boolean;
-  age_verified?: boolean;
-}
-
-/** A new account with a bot texting from its own Twilio number (the fake owns it, as Twilio would). */
-async function sender() {
-  const { key, accountId } = await h.signup();
-  const bot = await h.createBot(key);
-  const from = randomUsNumber('628');
-  fake.addOwned(fake.account.sid, from);
-  await h.deps.db
-    .insertInto('phone_numbers')
-    .values({ id: newId('num'), account_id: accountId, phone_number: from, provider: 'twilio', source: 'purchased', bot_id: bot.bot_id, sms: true, voice: true })
-    .execute();
-  return { key, accountId, botId: bot.bot_id as string, from };
-}
-
-/** Consecutive numbers in one random US exchange (of the given area code): distinct within a test. */
-function numbers(n: number, area = '415'): string[] {
-  const exchange = 200 + Math.floor(Math.random() * 800);
-  return Array.from({ length: n }, (_, i) => `+1${area}${exchange}${String(i).padStart(4, '0')}`);
-}
-
-/** End users inserted in bulk (the users API is tested elsewhere); user_id u0, u1, … */
-async function addUsers(s: { accountId: string; botId: string }, specs: UserSpec[]) {
-  const rows = specs.map((u, i) => ({
-    id: newId('usr'),
-    account_id: s.accountId,
-    bot_id: s.botId,
-    user_id: `u${i}`,
-    phone: u.phone === undefined ? null : u.phone,
-    name: u.name ?? null,
-    tags: u.tags ?? [],
-    attributes: JSON.stringify(u.attributes ?? {}),
-    opted_out: u.opted_out ?? false,
-    age_verified: u.age_verified ?? false,
-    updated_at: new Date(),
-  }));
-  for (let i = 0; i < rows.length; i += 500) await h.deps.db.insertInto('end_users').values(rows.slice(i, i + 500)).execute();
-  return rows;
-}
+const sender = () => campaignSender(h, fake);
+const addUsers = (s: { accountId: string; botId: string }, specs: UserSpec[]) => addEndUsers(h, s, specs);
 
 const send = (key: string, body: Record<string, unknown>, headers?: Record<string, string>) =>
   h.request('POST', '/send_bulk_messages', { key, body: { channel: 'sms', quiet_hours: false, rate_per_second: 1000, ...body }, ...(headers ? { headers } : {}) });

@@ -3,17 +3,19 @@ import type { ServiceContext } from '../../core/context.js';
 import { writeAudit } from '../../core/audit.js';
 import { invalid, notFound, unprocessable } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { decodeCursor, toPage } from '../../core/pagination.js';
 import { inTransaction } from '../../core/transaction.js';
 import type { Database } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import { loadBot } from '../bots/bot-access.js';
 import { pickNumber } from '../sms/numbers.js';
 import { noSmsRoute } from '../sms/send-service.js';
+import { audienceUsers } from './audience.js';
 import { campaignView } from './campaign-view.js';
 import { campaignNow } from './clock.js';
 import { DISPATCH_JOB } from './dispatcher.js';
 import { cancelCampaign } from './lifecycle.js';
-import type { Audience, SendBulkInput } from './schemas.js';
+import type { Audience, GetBulkCampaignsQuery, SendBulkInput } from './schemas.js';
 import { parseTemplate } from './template.js';
 
 const MAX_SCHEDULE_DAYS = 365;
@@ -55,17 +57,10 @@ export async function sendBulkMessages({ ctx, input }: { ctx: ServiceContext; in
       })
       .execute();
 
-    const { tags } = input.audience;
-    const userIds = input.audience.user_ids && [...new Set(input.audience.user_ids)];
     const inserted = await trx
       .insertInto('campaign_recipients')
       .columns(['campaign_id', 'end_user_id'])
-      .expression((eb) => {
-        let q = eb.selectFrom('end_users as u').select([sql<string>`${id}::text`.as('campaign_id'), 'u.id']).where('u.bot_id', '=', bot.id);
-        if (userIds) q = q.where(sql<boolean>`u.user_id = any(${userIds}::text[])`);
-        if (tags) q = q.where(sql<boolean>`u.tags && ${tags}::text[]`);
-        return q;
-      })
+      .expression(audienceUsers(trx, bot.id, input.audience).select([sql<string>`${id}::text`.as('campaign_id'), 'u.id']))
       .executeTakeFirst();
     const recipients = Number(inserted.numInsertedOrUpdatedRows ?? 0);
     if (!recipients) throw unprocessable('empty_audience', 'No end user of this bot is in the audience.', 'audience');
@@ -73,7 +68,7 @@ export async function sendBulkMessages({ ctx, input }: { ctx: ServiceContext; in
     const startAfterSeconds = scheduleAt ? Math.ceil((scheduleAt.getTime() - now.getTime()) / 1000) : 0;
     await ctx.jobs.send(DISPATCH_JOB, { campaign_id: id }, { trx, startAfterSeconds });
     await writeAudit(trx, ctx, { action: 'campaign.created', objectType: 'campaign', objectId: id, details: { bot_id: bot.id, recipients, schedule_at: scheduleAt?.toISOString() ?? null } });
-    return { campaign_id: id, status, recipients, unmatched_user_ids: userIds ? userIds.length - recipients : 0 };
+    return { campaign_id: id, status, recipients, unmatched_user_ids: input.audience.user_ids ? new Set(input.audience.user_ids).size - recipients : 0 };
   });
 }
 
@@ -100,4 +95,17 @@ export async function cancelBulkCampaign({ ctx, input }: { ctx: ServiceContext; 
     }
     return campaignView(trx, c, campaignNow());
   });
+}
+
+/** The account's campaigns, newest first, optionally one bot's or in one status. */
+export async function getBulkCampaigns({ ctx, input }: { ctx: ServiceContext; input: GetBulkCampaignsQuery }) {
+  const bot = input.bot_id ? await loadBot(ctx, input.bot_id) : null;
+  const before = decodeCursor(input.cursor);
+  let q = ctx.db.selectFrom('campaigns').selectAll().where('account_id', '=', ctx.accountId).orderBy('id', 'desc').limit(input.limit + 1);
+  if (bot) q = q.where('bot_id', '=', bot.id);
+  if (input.status) q = q.where('status', '=', input.status);
+  if (before) q = q.where('id', '<', before);
+  const page = toPage(await q.execute(), input.limit, (c) => c.id);
+  const now = campaignNow();
+  return { data: await Promise.all(page.data.map((c) => campaignView(ctx.db, c, now))), next_cursor: page.next_cursor };
 }

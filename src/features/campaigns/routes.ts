@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../../core/context.js';
 import { ctxOf } from '../../core/http/auth-hooks.js';
-import { describe } from '../../core/http/schema.js';
-import { cancelBulkCampaign, getBulkCampaign, sendBulkMessages } from './campaigns-service.js';
+import { describe, page } from '../../core/http/schema.js';
+import { previewBulkAudience } from './audience.js';
+import { cancelBulkCampaign, getBulkCampaign, getBulkCampaigns, sendBulkMessages } from './campaigns-service.js';
 import * as S from './schemas.js';
 
 const tag = 'Conversations';
@@ -32,6 +33,16 @@ export function campaignRoutes(_deps: AppDeps) {
       config: { auth: 'admin' },
       schema: { ...describe({ tag, auth: 'admin', summary: 'A campaign\'s status and counts (sent, delivered, failed, skipped by reason, pending, deferred by quiet hours)', ok: S.Campaign }), querystring: S.CampaignRef },
     }, (req) => getBulkCampaign({ ctx: ctxOf(req), input: req.query }));
+
+    app.get('/get_bulk_campaigns', {
+      config: { auth: 'admin' },
+      schema: { ...describe({ tag, auth: 'admin', summary: 'The account\'s campaigns, newest first, with their counts', ok: page(S.Campaign) }), querystring: S.GetBulkCampaignsQuery },
+    }, (req) => getBulkCampaigns({ ctx: ctxOf(req), input: req.query }));
+
+    app.post('/preview_bulk_audience', {
+      config: { auth: 'admin' },
+      schema: { ...describe({ tag, auth: 'admin', summary: 'How many end users a campaign to this audience would text now, and how many it would skip by reason (nothing is sent)', ok: S.AudiencePreview }), body: S.PreviewAudienceInput },
+    }, (req) => previewBulkAudience({ ctx: ctxOf(req), input: req.body }));
 
     app.post('/cancel_bulk_campaign', {
       config: { auth: 'admin' },

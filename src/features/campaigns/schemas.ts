@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from '../../core/http/schema.js';
+import { Id, PageQuery } from '../../core/http/schema.js';
 import { BotId } from '../bots/schemas.js';
 import { UserId } from '../users/schemas.js';
 
@@ -42,6 +42,18 @@ export const SendBulkResult = z.object({
 });
 
 export const CampaignRef = z.strictObject({ campaign_id: CampaignId });
+
+export const GetBulkCampaignsQuery = z.strictObject({ bot_id: BotId.optional(), status: CampaignStatus.optional(), ...PageQuery });
+export type GetBulkCampaignsQuery = z.infer<typeof GetBulkCampaignsQuery>;
+
+export const PreviewAudienceInput = z.strictObject({ bot_id: BotId, audience: Audience });
+export const AudiencePreview = z.object({
+  bot_id: z.string(),
+  matched: z.number().describe('End users of the bot in the audience'),
+  reachable: z.number().describe('Of them, those a send now would text (matched minus skipped)'),
+  skipped: z.object({ no_phone: z.number(), blocked: z.number(), opted_out: z.number(), suppressed: z.number(), age_gate: z.number() }).describe('Those a send now would skip, by reason'),
+  unmatched_user_ids: z.number().describe('Given user_ids with no such end user (0 for tags and all)'),
+});
 
 export const SkipReason = z.enum(['opted_out', 'blocked', 'age_gate', 'no_phone', 'suppressed']);
 export type SkipReason = z.infer<typeof SkipReason>;
