@@ -8,6 +8,7 @@ import { settleIdempotencyKey } from '../../core/http/idempotency.js';
 import { describe, page } from '../../core/http/schema.js';
 import { converse, type TurnResult } from '../../engine/converse.js';
 import { resolveCreator } from '../bots/bot-access.js';
+import { getConversationMessages } from './messages-service.js';
 import { getConversationExternal } from './external-service.js';
 import { submitFeedback } from './feedback-service.js';
 import { addMessageToConversation, getConversations } from './inbox-service.js';
@@ -140,6 +141,14 @@ export function conversationRoutes(deps: AppDeps) {
         body: S.FeedbackInput,
       },
     }, (req) => submitFeedback({ ctx: ctxOf(req), input: req.body }));
+
+    app.get('/get_conversation_messages', {
+      config: { auth: 'admin' },
+      schema: {
+        ...describe({ tag, auth: 'admin', summary: 'One conversation of any channel as the creator sees it: who wrote each message (user, bot, operator), its source, status and rating', ok: S.ConversationMessages }),
+        querystring: S.ConversationMessagesQuery,
+      },
+    }, (req) => getConversationMessages({ ctx: ctxOf(req), input: req.query }));
 
     app.get('/get_conversation_external', {
       config: { auth: 'conversation' },

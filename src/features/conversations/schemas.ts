@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHANNELS } from '../../core/channels.js';
-import { PageQuery } from '../../core/http/schema.js';
+import { Id, PageQuery } from '../../core/http/schema.js';
 import { UserId } from '../users/schemas.js';
 import { Model } from '../bots/schemas.js';
 import { ValuesInput } from '../prompts/settings.js';
@@ -70,6 +70,31 @@ export const AddedMessage = z.object({
 });
 
 const Iso = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' });
+export const ConversationMessagesQuery = z.strictObject({ conversation_id: Id('conv', 'conversation'), ...PageQuery });
+export type ConversationMessagesQuery = z.infer<typeof ConversationMessagesQuery>;
+
+export const ConversationMessages = z.object({
+  conversation_id: z.string(),
+  bot_id: z.string(),
+  user_id: z.string(),
+  channel: z.string(),
+  data: z
+    .array(
+      z.object({
+        message_id: z.string(),
+        role: z.enum(['user', 'assistant', 'operator']),
+        content: z.string(),
+        status: z.enum(['ok', 'pending', 'unanswered', 'flagged']).describe('pending: waiting for its reply; unanswered: the model failed; flagged: stopped by the hard limits'),
+        source: z.string().nullable().describe('Where a bot reply came from (model, retrained, builtin, safety, opening, operator…)'),
+        latency_ms: z.number().nullable(),
+        rating: z.enum(['up', 'down']).nullable().describe('The rating given with feedback_api'),
+        created_at: z.string(),
+      }),
+    )
+    .describe('Newest first'),
+  next_cursor: z.string().nullable(),
+});
+
 export const GetConversationsInput = z.strictObject({
   bot_id: z.string().regex(/^bot_[0-9a-z]{26}$/, 'must be a bot id (bot_…)').optional(),
   channel: z.enum(CHANNELS).optional(),
