@@ -15,6 +15,7 @@ let operations: Array<{ method: 'GET' | 'POST'; path: string; security: Array<Re
 
 /** A valid request naming `bot` for each endpoint that takes a bot id: only the bot's owner may pass. */
 const botScoped: Record<string, (bot: string) => { query?: Record<string, string>; body?: unknown }> = {
+  'GET /get_bot': (bot) => ({ query: { bot_id: bot } }),
   'GET /get_bot_name': (bot) => ({ query: { bot_id: bot } }),
   'POST /set_bot_name': (bot) => ({ body: { bot_id: bot, name: 'x' } }),
   'POST /toggle_bot_response': (bot) => ({ body: { bot_id: bot } }),

@@ -913,3 +913,19 @@ describe('audit', () => {
     expect(await auditRows(accountId, 'bot.responses_disabled')).toEqual([]);
   });
 });
+
+describe('GET /get_bot', () => {
+  it('returns one bot as get_bots lists it; another account\'s or a deleted bot is a 404', async () => {
+    const { key } = await h.signup();
+    const bot = await h.createBot(key, { name: 'Solo', handle: `solo-${randomBytes(4).toString('hex')}` });
+    const one = await h.request('GET', '/get_bot', { key, query: { bot_id: bot.bot_id } });
+    expect(one.status).toBe(200);
+    const listed = (await h.request('GET', '/get_bots', { key })).body.data.find((b: any) => b.bot_id === bot.bot_id);
+    expect(one.body).toEqual(listed);
+    const stranger = await h.signup();
+    expect((await h.request('GET', '/get_bot', { key: stranger.key, query: { bot_id: bot.bot_id } })).status).toBe(404);
+    await h.request('POST', '/delete_bot', { key, body: { bot_id: bot.bot_id } });
+    expect((await h.request('GET', '/get_bot', { key, query: { bot_id: bot.bot_id } })).status).toBe(404);
+    expectInvalid(await h.request('GET', '/get_bot', { key, query: { bot_id: 'nope' } }), 'bot_id');
+  });
+});

@@ -97,6 +97,11 @@ export async function getBotIdsByName({ ctx, input }: { ctx: ServiceContext; inp
   return { name: input.name, bot_ids: rows.map((r) => r.id) };
 }
 
+/** One bot, the full object get_bots lists. */
+export async function getBot({ ctx, input }: { ctx: ServiceContext; input: { bot_id: string } }) {
+  return toBot(await loadBot(ctx, input.bot_id));
+}
+
 export async function getBotName({ ctx, input }: { ctx: ServiceContext; input: { bot_id: string } }) {
   const bot = await loadBot(ctx, input.bot_id);
   return { bot_id: bot.id, name: bot.name };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../../core/context.js';
 import { anonymousCtx, ctxOf } from '../../core/http/auth-hooks.js';
 import { describe, page, PageQuery } from '../../core/http/schema.js';
-import { createBot, deleteBot, getBotIdsByName, getBotName, getBots, getBotsWithNames, listBotIds, setBotName, toggleBotResponse } from './bots-service.js';
+import { createBot, deleteBot, getBotIdsByName, getBot, getBotName, getBots, getBotsWithNames, listBotIds, setBotName, toggleBotResponse } from './bots-service.js';
 import { createTrialBot } from './trial-bots-service.js';
 import * as S from './schemas.js';
 
@@ -37,6 +37,11 @@ export function botRoutes(deps: AppDeps) {
         querystring: z.strictObject({ name: S.BotName }),
       },
     }, (req) => getBotIdsByName({ ctx: ctxOf(req), input: req.query }));
+
+    app.get('/get_bot', {
+      config: { auth: 'admin' },
+      schema: { ...describe({ tag, auth: 'admin', summary: 'One bot, the full object', ok: S.Bot }), querystring: S.BotIdQuery },
+    }, (req) => getBot({ ctx: ctxOf(req), input: req.query }));
 
     app.get('/get_bot_name', {
       config: { auth: 'admin' },
