@@ -404,6 +404,24 @@ describe('POST /create_api_key', () => {
     expect(forA.body.bot_id).toBe(botA.bot_id);
   });
 
+  it('lets the widget name the bot by handle as creator on its reads, held to the key\'s bots', async () => {
+    const { key } = await h.signup();
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const botA = await h.createBot(key, { name: 'A', handle: `widget-a-${suffix}`, ui: { title: 'Alpha' }, opening_message: 'Hello from A' });
+    const botB = await h.createBot(key, { name: 'B', handle: `widget-b-${suffix}` });
+    const conv = await createConversationKey(key, { bot_ids: [botA.bot_id] });
+    const byHandle = (path: string, creator: string) => h.request('GET', path, { query: { api_key: conv.key, creator } });
+
+    expect((await byHandle('/get_ui', botA.handle)).body).toMatchObject({ bot_id: botA.bot_id, ui: { title: 'Alpha' } });
+    expect((await byHandle('/get_opening_message', botA.handle)).body).toEqual({ bot_id: botA.bot_id, opening_message: 'Hello from A' });
+    expect((await byHandle('/get_policy', botA.handle)).body).toMatchObject({ bot_id: botA.bot_id, policy: { age_gate: false } });
+    expect((await byHandle('/get_ui', botB.handle)).status).toBe(403);
+    const both = await h.request('GET', '/get_ui', { query: { api_key: conv.key, creator: botA.handle, bot_id: botA.bot_id } });
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toMatch(/bot_id or creator/);
+    expect((await h.request('GET', '/get_ui', { query: { api_key: conv.key } })).status).toBe(400);
+  });
+
   it('limits a conversation key to its allowed origins', async () => {
     const { key } = await h.signup();
     const bot = await h.createBot(key);

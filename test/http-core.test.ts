@@ -154,6 +154,16 @@ describe('rate limits', () => {
     expect((await limited.request('GET', '/list_bots', { key: b.body.api_key })).status).toBe(200);
   });
 
+  it('limits a publishable conversation key per visitor (IP), not for the whole site at once', async () => {
+    const a = await limited.request('POST', '/create_account', { body: { email: `c${Date.now()}@example.com`, password: 'password123' }, ip: '198.51.100.3' });
+    const bot = await limited.request('POST', '/create_bot', { key: a.body.api_key, body: { name: 'Site bot' } });
+    const conv = await limited.request('POST', '/create_api_key', { key: a.body.api_key, body: { name: 'site', scope: 'conversation', bot_ids: [bot.body.bot_id] } });
+    const read = (ip: string) => limited.request('GET', '/get_ui', { query: { api_key: conv.body.key, bot_id: bot.body.bot_id }, ip });
+    for (let i = 0; i < 3; i++) expect((await read('203.0.113.10')).status).toBe(200);
+    expect((await read('203.0.113.10')).status).toBe(429);
+    expect((await read('203.0.113.11')).status).toBe(200);
+  });
+
   it('limits endpoints without a key per IP', async () => {
     const ip = '198.51.100.77';
     const body = () => ({ email: `ip${Math.random().toString(36).slice(2)}@example.com`, password: 'password123' });

@@ -81,7 +81,9 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
       throw forbidden('Only a conversation key may be sent as the api_key parameter; send admin keys in the api-key header.', 'key_in_parameter');
     }
     checkOrigin(key, request.headers.origin);
-    await limit(deps, reply, `key:${key.id}`, deps.config.RATE_LIMIT_PER_KEY);
+    // A publishable key is shared by every visitor of a site: each visitor (IP) gets the key's budget,
+    // so one busy page or one abuser does not shut the widget for everyone.
+    await limit(deps, reply, key.scope === 'conversation' ? `key:${key.id}:ip:${request.ip}` : `key:${key.id}`, deps.config.RATE_LIMIT_PER_KEY);
     request.ctx = {
       ...deps,
       accountId: key.accountId,

@@ -6,7 +6,7 @@ import { Model } from '../bots/schemas.js';
 import { ValuesInput } from '../prompts/settings.js';
 
 const ApiKeyParam = z.string().max(200).optional().describe('A conversation key (or send it in the api-key header)');
-const Creator = z.string().min(1).max(100).describe('The bot: its id or handle');
+export const Creator = z.string().min(1).max(100).describe('The bot: its id or handle');
 
 export const ConversationApiInput = z.strictObject({
   api_key: ApiKeyParam,

@@ -5,6 +5,7 @@ import type { AppDeps } from '../../core/context.js';
 import { ctxOf } from '../../core/http/auth-hooks.js';
 import { describe, page, PageQuery } from '../../core/http/schema.js';
 import { BotId, BotIdQuery } from '../bots/schemas.js';
+import { Creator } from '../conversations/schemas.js';
 import { editPrompt, getPrompt, getPromptVersions, modifyPrompt, restorePromptVersion, retrievePrompt } from './prompts-service.js';
 import { retrainResponse } from './retrain-service.js';
 import { editOpeningMessage, editPolicy, editUi, editValues, getOpeningMessage, getPolicy, getUi, getValues, setCalendarLink, setTransferNumber } from './settings-service.js';
@@ -13,7 +14,13 @@ import * as S from './schemas.js';
 const tag = 'Prompts';
 
 /** Read by the chat widget too, so a conversation key (limited to its bots) may call it. */
-const WidgetReadQuery = BotIdQuery.extend({ api_key: z.string().max(200).optional().describe('A conversation key, for browsers that cannot set headers') });
+const WidgetReadQuery = z
+  .strictObject({
+    bot_id: BotId.optional(),
+    creator: Creator.optional().describe('Instead of bot_id: the bot\'s id or handle, as the widget\'s data-bot gives it'),
+    api_key: z.string().max(200).optional().describe('A conversation key, for browsers that cannot set headers'),
+  })
+  .refine((q) => (q.bot_id === undefined) !== (q.creator === undefined), { message: 'give bot_id or creator (one of them)', path: ['bot_id'] });
 
 export function promptRoutes(_deps: AppDeps) {
   return async (fastify: FastifyInstance) => {

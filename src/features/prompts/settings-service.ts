@@ -1,15 +1,18 @@
 import type { ServiceContext } from '../../core/context.js';
 import { invalid } from '../../core/errors.js';
 import { toE164 } from '../../core/phone.js';
-import { loadBot } from '../bots/bot-access.js';
+import { loadBot, resolveCreator } from '../bots/bot-access.js';
 import { updateBot } from '../bots/update-bot.js';
 import { effectivePolicy, mergeSettings, type PolicyPatch } from './policy-settings.js';
 import { countCustom, effectiveUi, effectiveValues, MAX_CUSTOM_SLIDERS, mergeUi, mergeValues, type UiPatch } from './settings.js';
 
 type BotInput = { bot_id: string };
+/** The widget's reads name the bot by id, or by id or handle as `creator`. */
+type WidgetInput = { bot_id?: string | undefined; creator?: string | undefined };
+const widgetBot = (ctx: ServiceContext, input: WidgetInput) => (input.creator !== undefined ? resolveCreator(ctx, input.creator) : loadBot(ctx, input.bot_id!));
 
-export async function getOpeningMessage({ ctx, input }: { ctx: ServiceContext; input: BotInput }) {
-  const bot = await loadBot(ctx, input.bot_id);
+export async function getOpeningMessage({ ctx, input }: { ctx: ServiceContext; input: WidgetInput }) {
+  const bot = await widgetBot(ctx, input);
   return { bot_id: bot.id, opening_message: bot.opening_message };
 }
 
@@ -18,8 +21,8 @@ export async function editOpeningMessage({ ctx, input }: { ctx: ServiceContext; 
   return { bot_id: bot.id, opening_message: bot.opening_message };
 }
 
-export async function getUi({ ctx, input }: { ctx: ServiceContext; input: BotInput }) {
-  const bot = await loadBot(ctx, input.bot_id);
+export async function getUi({ ctx, input }: { ctx: ServiceContext; input: WidgetInput }) {
+  const bot = await widgetBot(ctx, input);
   return { bot_id: bot.id, ui: effectiveUi(bot.ui, bot.name) };
 }
 
@@ -59,8 +62,8 @@ export async function setTransferNumber({ ctx, input }: { ctx: ServiceContext; i
   return { bot_id: bot.id, transfer_number: bot.transfer_number };
 }
 
-export async function getPolicy({ ctx, input }: { ctx: ServiceContext; input: BotInput }) {
-  const bot = await loadBot(ctx, input.bot_id);
+export async function getPolicy({ ctx, input }: { ctx: ServiceContext; input: WidgetInput }) {
+  const bot = await widgetBot(ctx, input);
   return { bot_id: bot.id, policy: effectivePolicy(bot.policy) };
 }
 
