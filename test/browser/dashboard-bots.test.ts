@@ -137,7 +137,10 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
     // A value the server refuses is shown in its words.
     await page.getByLabel('Avatar URL').fill('http://example.com/a.png');
     await page.getByRole('button', { name: 'Save appearance' }).click();
-    expect(await page.getByRole('alert').textContent()).toContain('must be an https:// URL');
+    // (The preview holds the widget's own, empty, alert region.)
+    const refusal = page.getByRole('alert').filter({ hasText: 'Invalid parameter ui.avatar_url' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('must be an https:// URL');
 
     expect(await axeViolations(page)).toEqual([]);
     await snapshot(page, 'bot-editor-appearance');
