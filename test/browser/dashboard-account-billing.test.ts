@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 import { PRICE, signStripe, startFakeStripe, stripeEnv, stripeEvent, WEBHOOK_SECRET, writePlansFile, type FakeStripe } from '../support/fake-stripe.js';
-import { creator, openPage } from './dashboard-account-support.js';
+import { creator, openPage } from '../support/dashboard.js';
 
 // Billing with Stripe configured (a fake Stripe API): Checkout and the portal are navigations the user
 // asks for, to the URLs the API returns; cancelling has a confirm step.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, recordRequests, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 import { randomUsNumber, startFakeTwilio, twilioEnv, type FakeTwilio } from '../support/fake-twilio.js';
 import { newId } from '../../src/core/ids.js';
-import { audit, auditPhone, creator, openPage } from './dashboard-account-support.js';
+import { audit, auditPhone, creator, openPage } from '../support/dashboard.js';
 
 // Campaigns (texts through a fake Twilio, a real HTTP server) and analytics in the dashboard.
 

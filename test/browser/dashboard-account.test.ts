@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, recordRequests, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { waitUntil } from '../support/wait.js';
-import { audit, auditPhone, creator, openPage } from './dashboard-account-support.js';
+import { audit, auditPhone, creator, openPage } from '../support/dashboard.js';
 
 // The account pages of the dashboard against the real server: API keys, webhooks, notifications,
 // billing (no Stripe here) and the activity log that records what the others did.

@@ -1,24 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { axeViolations, hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 import { page as sitePage, startFakeSite, type FakeSite } from '../support/fake-site.js';
 import { waitUntil } from '../support/wait.js';
-
-// axeViolations() from support/browser injects axe as an inline <script>, which the dashboard's CSP
-// (script-src 'self') refuses; evaluating its source through the DevTools protocol is not subject to CSP.
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const g = globalThis as any;
-    const result = await g.axe.run(g.document, { resultTypes: ['violations'] });
-    return result.violations
-      .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v: any) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-  });
-}
 
 // A bot's three working pages: the editor (prompt versions, appearance with its live preview, voice
 // validation), knowledge (upload, status, search, a refused file) and the playground (streaming,

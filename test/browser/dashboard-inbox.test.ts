@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { axeViolations, hasChromium, loggedInContext, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 
 // The inbox: find a fan's conversation, take it over and answer as the operator, hand it back,
 // correct a bot reply, rate it, and look after the user (tags, block, delete) — checked through the API.
@@ -31,10 +31,7 @@ describe.skipIf(!hasChromium)('dashboard: inbox', () => {
   };
 
   async function openInbox(width: number): Promise<{ ctx: BrowserContext; page: Page; urls: string[] }> {
-    // bypassCSP: axeViolations injects axe-core as an inline script, which the dashboard's CSP refuses;
-    // recordRequests below still checks that nothing is loaded from another host.
-    const ctx = await w.browser.newContext({ viewport: { width, height: 800 }, baseURL: w.base, bypassCSP: true });
-    await ctx.addInitScript(`localStorage.setItem('sinth.session', ${JSON.stringify(JSON.stringify(session))})`);
+    const ctx = await loggedInContext(w, session, { width });
     const page = await ctx.newPage();
     page.setDefaultTimeout(10_000);
     const urls = recordRequests(page);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { creator } from '../support/dashboard.js';
 import { axeViolations, hasChromium, loggedInContext, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 
 /** Every page of the dashboard, visited as a logged-in creator on a phone-sized and a desktop screen. */
@@ -8,10 +9,9 @@ describe.skipIf(!hasChromium)('dashboard: every page', () => {
   let pages: string[];
   beforeAll(async () => {
     w = await startBrowserWorld();
-    const { key, email, password } = await w.h.signup();
-    const bot = await w.h.createBot(key, { name: 'Luna' });
-    session = (await w.h.request('POST', '/login', { body: { email, password } })).body;
-    pages = ['/app', `/app/bots/${bot.bot_id}`, `/app/bots/${bot.bot_id}/knowledge`, `/app/bots/${bot.bot_id}/playground`, ...['inbox', 'numbers', 'calls', 'campaigns', 'analytics', 'webhooks', 'notifications', 'billing', 'keys', 'activity'].map((p) => `/app/${p}`)];
+    const { botId, session: s } = await creator(w);
+    session = s;
+    pages = ['/app', `/app/bots/${botId}`, `/app/bots/${botId}/knowledge`, `/app/bots/${botId}/playground`, ...['inbox', 'numbers', 'calls', 'campaigns', 'analytics', 'webhooks', 'notifications', 'billing', 'keys', 'activity'].map((p) => `/app/${p}`)];
   });
   afterAll(async () => w?.close());
 

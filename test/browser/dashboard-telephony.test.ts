@@ -1,7 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallSimulator } from '../../src/features/voice/simulator/call-simulator.js';
-import { axeViolations, hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { axeViolations, hasChromium, loggedInContext, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 import { randomUsNumber, startFakeTwilio, twilioEnv, type FakeTwilio } from '../support/fake-twilio.js';
 
 // Numbers (buy, import, assign, SMS log) and Calls (transcript, latency, test-call command, make_call
@@ -31,10 +31,7 @@ describe.skipIf(!hasChromium)('dashboard: numbers and calls', () => {
   });
 
   async function open(path: string, width: number, heading: string): Promise<{ ctx: BrowserContext; page: Page; urls: string[] }> {
-    // bypassCSP: axeViolations injects axe-core as an inline script, which the dashboard's CSP refuses;
-    // recordRequests still checks that nothing is loaded from another host.
-    const ctx = await w.browser.newContext({ viewport: { width, height: 800 }, baseURL: w.base, bypassCSP: true });
-    await ctx.addInitScript(`localStorage.setItem('sinth.session', ${JSON.stringify(JSON.stringify(session))})`);
+    const ctx = await loggedInContext(w, session, { width });
     const page = await ctx.newPage();
     page.setDefaultTimeout(10_000);
     const urls = recordRequests(page);

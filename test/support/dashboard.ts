@@ -1,26 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import { loggedInContext, snapshot, type BrowserWorld } from '../support/browser.js';
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/**
- * axe-core's serious and critical violations. The dashboard's CSP (script-src 'self') refuses the
- * inline <script> that support/browser.ts's axeViolations adds, so axe is evaluated through the
- * DevTools protocol instead, which page CSP does not govern (the CSP itself stays on).
- */
-async function axeViolations(page: Page) {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const g = globalThis as any;
-    const result = await g.axe.run(g.document, { resultTypes: ['violations'] });
-    return result.violations
-      .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')) }));
-  });
-}
+import { axeViolations, loggedInContext, snapshot, type BrowserWorld } from './browser.js';
 
 /** A new account with a bot, and a dashboard session for it (what /login gives the app). */
 export async function creator(w: BrowserWorld, botName = 'Luna') {
