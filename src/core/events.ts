@@ -28,26 +28,7 @@ export type EventType =
   | 'payment.failed'
   | 'usage.threshold';
 
-/** The event types webhooks may subscribe to (API.md, Webhooks). */
-export const WEBHOOK_EVENT_TYPES = [
-  'message.received',
-  'message.sent',
-  'message.failed',
-  'conversation.created',
-  'conversation.takeover',
-  'user.created',
-  'user.opted_out',
-  'user.opted_in',
-  'call.started',
-  'call.ended',
-  'call.transferred',
-  'source.ready',
-  'source.failed',
-  'campaign.finished',
-  'feedback.created',
-  'subscription.updated',
-] as const satisfies readonly EventType[];
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhook-event-types.js';
 
 /**
  * Records a domain event in the outbox, inside the transaction that makes the change it reports.

@@ -3,6 +3,7 @@ import { get, post } from '../api';
 import { ConfirmButton } from '../components/confirm-button';
 import { ErrorBanner, Field, formatTime, Loading, Page, SecretOnce, useAction, useApi, valueOf } from '../components/ui';
 import { Deliveries } from './webhooks/deliveries';
+import { WEBHOOK_EVENT_TYPES } from '../../../src/core/webhook-event-types';
 
 interface Webhook {
   webhook_id: string;
@@ -15,25 +16,8 @@ interface Webhook {
   created_at: string;
 }
 
-// The event types add_webhook accepts (WEBHOOK_EVENT_TYPES in src/core/events.ts; the API rejects others).
-const EVENTS = [
-  'message.received',
-  'message.sent',
-  'message.failed',
-  'conversation.created',
-  'conversation.takeover',
-  'user.created',
-  'user.opted_out',
-  'user.opted_in',
-  'call.started',
-  'call.ended',
-  'call.transferred',
-  'source.ready',
-  'source.failed',
-  'campaign.finished',
-  'feedback.created',
-  'subscription.updated',
-];
+// The event types add_webhook accepts: the server's own list.
+const EVENTS = WEBHOOK_EVENT_TYPES;
 
 /** Webhook endpoints: add (secret shown once), delete, and each one's deliveries. */
 export default function WebhooksPage() {

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { get, newIdempotencyKey, post } from '../../api';
 import { ErrorBanner, Field, Toggle, useAction, useApi, valueOf } from '../../components/ui';
 import { AudienceCount, useAudiencePreview, type Audience } from './audience-count';
-import { badPlaceholders, renderPreview, type SampleUser } from './template';
+import { previewTemplate, type SampleUser } from './template';
 
 interface User extends SampleUser {
   user_id: string;
@@ -52,8 +52,7 @@ export function Compose({ bots, onSent }: { bots: Array<{ bot_id: string; name: 
 
   const users = useApi(async () => (bot ? (await get<{ data: User[] }>('/get_users', { bot_id: bot, limit: 20 })).data : []), [bot]);
   const sample = users.data?.find((u) => u.user_id === sampleId) ?? users.data?.[0] ?? NOBODY;
-  const bad = badPlaceholders(message);
-  const preview = renderPreview(message, sample);
+  const { text: preview, error: templateError } = previewTemplate(message, sample);
 
   const audience = audienceOf(kind, tags, ids);
   const count = useAudiencePreview(bot, audience);
@@ -108,9 +107,9 @@ export function Compose({ bots, onSent }: { bots: Array<{ bot_id: string; name: 
           <AudienceCount state={count} empty={kind === 'tags' ? 'Enter tags to count the audience.' : 'Enter user ids to count the audience.'} />
           <p class="hint">Counted as of now. The audience is fixed when the campaign is created, and each message is checked again when its turn comes.</p>
           <Field label="Message" hint="{{name}} is the user's name (“there” when unknown), {{city}} one of their attributes, {{city|your town}} with a default.">
-            <textarea required maxLength={1600} value={message} onInput={(e) => setMessage(valueOf(e))} aria-invalid={bad.length > 0} />
+            <textarea required maxLength={1600} value={message} onInput={(e) => setMessage(valueOf(e))} aria-invalid={templateError !== null} />
           </Field>
-          {bad.length > 0 && <p class="error">Not a valid placeholder: {bad.join(', ')}</p>}
+          {templateError && <p class="error">{templateError}</p>}
         </div>
         <div>
           <Field label="Preview for">
@@ -141,7 +140,7 @@ export function Compose({ bots, onSent }: { bots: Array<{ bot_id: string; name: 
           )}
         </div>
       </div>
-      <button type="submit" class="primary" disabled={send.busy || !bot || bad.length > 0}>
+      <button type="submit" class="primary" disabled={send.busy || !bot || templateError !== null}>
         {later ? 'Schedule campaign' : 'Send campaign'}
       </button>
       <ErrorBanner error={send.error} />
