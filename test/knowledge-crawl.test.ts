@@ -417,10 +417,11 @@ describe('crawlSite', () => {
     await crawl({ delayMs: 100, maxPages: 3, perHostConcurrency: 2 });
     const times = site.requests.map((r) => r.at);
     expect(times.length).toBeGreaterThanOrEqual(5);
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    // Measured on arrival, so one request's extra latency (a new connection, a busy loop) shortens the next gap a
-    // little; anything near 100 shows the spacing, while without it the gaps are a few milliseconds.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(80);
+    // Each request starts at least delayMs after the one before, so n requests span at least (n-1)·delayMs
+    // of starts. Arrivals are measured here: a slow first arrival (a new connection on a busy machine)
+    // can take up to one delay off the span, and slowness never shortens it; without the spacing the
+    // span is a few milliseconds.
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((times.length - 2) * 100);
   });
 
   it('cancels through its signal: requests in flight are aborted and the summary says so', async () => {
