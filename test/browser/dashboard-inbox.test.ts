@@ -43,9 +43,10 @@ describe.skipIf(!hasChromium)('dashboard: inbox', () => {
   async function findAndOpen(page: Page, userId: string) {
     await page.getByLabel('Search conversations').fill(userId);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
+    // The unfiltered list stays until the search answers: wait for the list the search gives.
+    await page.waitForFunction("document.querySelectorAll('.inbox-items li').length === 1");
     const item = page.locator('.inbox-items button', { hasText: userId });
-    await item.waitFor();
-    expect(await page.locator('.inbox-items li').count()).toBe(1);
+    expect(await item.count()).toBe(1);
     await item.click();
     await page.getByRole('switch', { name: 'Take over' }).waitFor();
   }
