@@ -69,7 +69,7 @@ async function widgetTiming() {
     return res.json() as Promise<any>;
   };
   const { api_key: key } = await post('/create_account', { email: `bench-${Date.now()}@example.com`, password: 'a long passphrase' });
-  const { bot_id: bot } = await post('/create_bot', { name: 'Luna', ui: { title: 'Luna', primary_color: '#7c3aed' } }, key);
+  const { bot_id: bot } = await post('/create_bot', { name: 'Luna', ui: { title: 'Luna', primary_color: '#7c3aed', launcher_text: 'Talk to Luna' } }, key);
   const { key: convKey } = await post('/create_api_key', { name: 'widget', scope: 'conversation', bot_ids: [bot] }, key);
 
   const pages: Record<string, string> = {
@@ -81,12 +81,13 @@ async function widgetTiming() {
   const origin = `http://localhost:${(site.address() as AddressInfo).port}`;
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  // In the page: the widget is ready when a button in some shadow root is named for the chat.
+  // In the page: the widget is ready when its launcher carries the bot's own launcher text (get_ui answered).
   const WAIT_READY = `new Promise((done) => {
     const check = () => {
       for (const el of document.body.querySelectorAll('*')) {
-        const button = el.shadowRoot && el.shadowRoot.querySelector('button');
-        if (button && /chat/i.test(button.getAttribute('aria-label') || button.textContent || '')) return done(performance.now());
+        for (const button of el.shadowRoot ? el.shadowRoot.querySelectorAll('button') : []) {
+          if (/Talk to Luna/.test(button.getAttribute('aria-label') || '')) return done(performance.now());
+        }
       }
       requestAnimationFrame(check);
     };
