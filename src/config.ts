@@ -92,8 +92,10 @@ export const ConfigSchema = z.object({
   /** Time limit of one outbound fetch (file URLs, pages, feeds). */
   FETCH_TIMEOUT_MS: positiveInt(15_000),
   RATE_LIMITS: bool(true),
-  /** Requests a minute per API key, and per IP on endpoints that take no key. */
+  /** Requests a minute per API key (a publishable key: per visitor), and per IP on endpoints that take no key. */
   RATE_LIMIT_PER_KEY: positiveInt(600),
+  /** Requests a minute through one publishable (conversation) key from all its visitors together. */
+  RATE_LIMIT_PER_PUBLISHABLE_KEY: positiveInt(6000),
   RATE_LIMIT_PER_IP: positiveInt(120),
   /** Failed logins per email (and per IP, ×4) in 15 minutes before login is throttled. */
   LOGIN_MAX_FAILURES: positiveInt(5),

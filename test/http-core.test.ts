@@ -134,7 +134,7 @@ describe('OpenAPI and docs', () => {
 describe('rate limits', () => {
   let limited: Harness;
   beforeAll(async () => {
-    limited = await startHarness({ RATE_LIMITS: 'on', RATE_LIMIT_PER_KEY: '3', RATE_LIMIT_PER_IP: '2' });
+    limited = await startHarness({ RATE_LIMITS: 'on', RATE_LIMIT_PER_KEY: '3', RATE_LIMIT_PER_IP: '2', RATE_LIMIT_PER_PUBLISHABLE_KEY: '10' });
   });
   afterAll(() => limited.close());
 
@@ -159,9 +159,21 @@ describe('rate limits', () => {
     const bot = await limited.request('POST', '/create_bot', { key: a.body.api_key, body: { name: 'Site bot' } });
     const conv = await limited.request('POST', '/create_api_key', { key: a.body.api_key, body: { name: 'site', scope: 'conversation', bot_ids: [bot.body.bot_id] } });
     const read = (ip: string) => limited.request('GET', '/get_ui', { query: { api_key: conv.body.key, bot_id: bot.body.bot_id }, ip });
-    for (let i = 0; i < 3; i++) expect((await read('203.0.113.10')).status).toBe(200);
+    const first = await read('203.0.113.10');
+    expect(first.headers['ratelimit-remaining']).toBe('2'); // the visitor's own budget
+    for (let i = 0; i < 2; i++) expect((await read('203.0.113.10')).status).toBe(200);
     expect((await read('203.0.113.10')).status).toBe(429);
     expect((await read('203.0.113.11')).status).toBe(200);
+    // An IPv6 visitor is its /64: rotating the last half of the address does not reset the budget.
+    for (let i = 0; i < 3; i++) expect((await read(`2001:db8:1:2::${i + 1}`)).status).toBe(200);
+    expect((await read('2001:db8:1:2:ffff::9')).status).toBe(429);
+    expect((await read('2001:db8:1:3::1')).status).toBe(200);
+    // And the key as a whole has a ceiling (RATE_LIMIT_PER_PUBLISHABLE_KEY = 10 here): 8 requests went
+    // through so far (a visitor's refused ones never reach the key's count); two more, then even a
+    // new visitor is refused.
+    expect((await read('203.0.113.12')).status).toBe(200);
+    expect((await read('203.0.113.13')).status).toBe(200);
+    expect((await read('203.0.113.14')).status).toBe(429);
   });
 
   it('limits endpoints without a key per IP', async () => {

@@ -3,6 +3,7 @@ import type { AppDeps, AuthKey, ServiceContext } from '../context.js';
 import { authenticateKey } from '../auth/keys.js';
 import { DomainError, forbidden, RateLimitedError, unauthenticated } from '../errors.js';
 import { hitRateLimit, type RateLimitResult } from '../rate-limit.js';
+import { visitorOf } from './visitor.js';
 
 /**
  * How a route authenticates:
@@ -43,10 +44,11 @@ function setRateHeaders(reply: FastifyReply, r: RateLimitResult): void {
   reply.header('ratelimit-reset', String(r.resetSeconds));
 }
 
-async function limit(deps: AppDeps, reply: FastifyReply, bucket: string, max: number): Promise<void> {
+/** Counts a request in `bucket`; `headers` says whether the RateLimit headers describe this bucket. */
+async function limit(deps: AppDeps, reply: FastifyReply, bucket: string, max: number, headers = true): Promise<void> {
   if (!deps.config.RATE_LIMITS) return;
   const result = await hitRateLimit(deps.db, bucket, 60, max);
-  setRateHeaders(reply, result);
+  if (headers || !result.allowed) setRateHeaders(reply, result);
   if (!result.allowed) throw new RateLimitedError('Too many requests; slow down and retry later.', result.resetSeconds);
 }
 
@@ -81,9 +83,15 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
       throw forbidden('Only a conversation key may be sent as the api_key parameter; send admin keys in the api-key header.', 'key_in_parameter');
     }
     checkOrigin(key, request.headers.origin);
-    // A publishable key is shared by every visitor of a site: each visitor (IP) gets the key's budget,
-    // so one busy page or one abuser does not shut the widget for everyone.
-    await limit(deps, reply, key.scope === 'conversation' ? `key:${key.id}:ip:${request.ip}` : `key:${key.id}`, deps.config.RATE_LIMIT_PER_KEY);
+    if (key.scope === 'conversation') {
+      // A publishable key is shared by every visitor of a site: each visitor gets the key's budget, so
+      // one busy page or one abuser does not shut the widget for everyone; a ceiling for the whole key
+      // bounds what a copied key can cost its creator from many addresses.
+      await limit(deps, reply, `key:${key.id}:v:${visitorOf(request.ip)}`, deps.config.RATE_LIMIT_PER_KEY);
+      await limit(deps, reply, `key:${key.id}`, deps.config.RATE_LIMIT_PER_PUBLISHABLE_KEY, false);
+    } else {
+      await limit(deps, reply, `key:${key.id}`, deps.config.RATE_LIMIT_PER_KEY);
+    }
     request.ctx = {
       ...deps,
       accountId: key.accountId,

@@ -43,7 +43,13 @@ export const SendBulkResult = z.object({
 
 export const CampaignRef = z.strictObject({ campaign_id: CampaignId });
 
-export const GetBulkCampaignsQuery = z.strictObject({ bot_id: BotId.optional(), status: CampaignStatus.optional(), ...PageQuery });
+// Each campaign's counts are a grouped query of their own: pages stay small.
+export const GetBulkCampaignsQuery = z.strictObject({
+  bot_id: BotId.optional(),
+  status: CampaignStatus.optional(),
+  ...PageQuery,
+  limit: z.coerce.number().int().min(1).max(50).default(20).describe('Page size, 1-50 (default 20)'),
+});
 export type GetBulkCampaignsQuery = z.infer<typeof GetBulkCampaignsQuery>;
 
 export const PreviewAudienceInput = z.strictObject({ bot_id: BotId, audience: Audience });
