@@ -8,12 +8,12 @@ import {
   initialOf,
   normalizeUi,
   resolvePalette,
-  reuseIdempotencyKey,
   safeStore,
   storageKey,
   userIdFor,
   uuidFromBytes,
 } from '../web/widget/logic.js';
+import { reuseIdempotencyKey } from '../web/shared/idempotency.js';
 
 const memory = () => {
   const m = new Map<string, string>();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, recordRequests, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { hasChromium, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { waitUntil } from '../support/wait.js';
 import { audit, auditPhone, creator, openPage } from '../support/dashboard.js';
@@ -23,8 +23,7 @@ describe.skipIf(!hasChromium)('dashboard: account pages', () => {
   });
 
   it('creates a conversation key for one bot (shown once), lists it by prefix, and revokes it', { timeout: 120_000 }, async () => {
-    const { ctx, page, errors } = await openPage(w, me.session, '/app/keys');
-    const urls = recordRequests(page);
+    const { ctx, page, errors, urls } = await openPage(w, me.session, '/app/keys');
     await page.getByLabel('Key name').fill('Fan site');
     await page.getByLabel('Luna').check();
     await page.getByLabel('Allowed web origins').fill('https://fans.example.com\n');

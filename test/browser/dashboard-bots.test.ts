@@ -1,6 +1,7 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { hasChromium, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { audit, creator, expectNoSideScroll, openPage, type Session } from '../support/dashboard.js';
 import { page as sitePage, startFakeSite, type FakeSite } from '../support/fake-site.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -18,10 +19,8 @@ const REPLY = 'Streaming reply from the fake model. The keeper was Ada Quillfeat
 describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground', () => {
   let w: BrowserWorld;
   let key: string;
-  let email: string;
-  let password: string;
   let botId: string;
-  let session: Record<string, string> | null = null;
+  let session: Session;
   let site: FakeSite;
 
   beforeAll(async () => {
@@ -34,37 +33,17 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
       '/moons': { body: sitePage('Moons', 'Jupiter has at least 95 moons.'), headers: { 'content-type': 'text/html' } },
       '/tides': { body: sitePage('Tides', 'Spring tides follow the full moon.'), headers: { 'content-type': 'text/html' } },
     });
-    ({ key, email, password } = await w.h.signup());
-    botId = (await w.h.createBot(key, { name: 'Luna', prompt: FIRST_PROMPT, opening_message: 'Hi, I am Luna!' })).bot_id;
+    ({ key, botId, session } = await creator(w, { name: 'Luna', prompt: FIRST_PROMPT, opening_message: 'Hi, I am Luna!' }));
   });
   afterAll(async () => {
     await site?.close();
     await w?.close();
   });
 
-  /** A context already logged in: the first one logs in through the form, later ones reuse its session. */
-  async function open(path: string, width = 1280): Promise<{ ctx: BrowserContext; page: Page; urls: string[] }> {
-    const ctx = await w.context({ width });
-    if (session) await ctx.addInitScript((s) => (globalThis as any).localStorage.setItem('sinth.session', JSON.stringify(s)), session);
-    const page = await ctx.newPage();
-    const urls = recordRequests(page);
-    if (!session) {
-      await page.goto('/app/login');
-      await page.getByLabel('Email').fill(email);
-      await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.getByRole('heading', { name: 'Bots' }).waitFor();
-      session = await page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('sinth.session')));
-    }
-    await page.goto(path);
-    return { ctx, page, urls };
-  }
-
   const saved = (page: Page) => page.getByRole('status').filter({ hasText: 'Saved' });
 
   it('edits the prompt (a new version), then restores the older version', async () => {
-    const { ctx, page, urls } = await open(`/app/bots/${botId}`);
-    await page.getByRole('heading', { name: 'Luna' }).waitFor();
+    const { ctx, page, urls } = await openPage(w, session, `/app/bots/${botId}`, { heading: 'Luna' });
     expect(await page.getByRole('tab', { name: 'Prompt' }).getAttribute('aria-selected')).toBe('true');
     const prompt = page.getByLabel('Prompt', { exact: false }).and(page.locator('textarea'));
     await page.waitForFunction((t) => (globalThis as any).document.querySelector('textarea')?.value === t, FIRST_PROMPT);
@@ -95,14 +74,13 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
     await page.getByRole('switch', { name: 'Bot replies: on' }).waitFor();
     expect((await w.h.request('GET', '/get_bots', { key })).body.data.find((b: any) => b.bot_id === botId).response_enabled).toBe(true);
 
-    expect(await axeViolations(page)).toEqual([]);
-    await snapshot(page, 'bot-editor');
+    await audit(page, 'bot-editor', 1280);
     expect(urls.every((u) => u.startsWith(w.base))).toBe(true);
     await ctx.close();
   }, 90_000);
 
   it('changes the appearance: the preview follows as you type, and Save stores it', async () => {
-    const { ctx, page } = await open(`/app/bots/${botId}`);
+    const { ctx, page } = await openPage(w, session, `/app/bots/${botId}`, { heading: 'Luna' });
     await page.getByRole('tab', { name: 'Appearance' }).click();
     const previewTitle = page.locator('.widget-preview h2');
     await previewTitle.getByText('Luna').waitFor();
@@ -126,13 +104,12 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
     await refusal.waitFor();
     expect(await refusal.textContent()).toContain('must be an https:// URL');
 
-    expect(await axeViolations(page)).toEqual([]);
-    await snapshot(page, 'bot-editor-appearance');
+    await audit(page, 'bot-editor-appearance', 1280);
     await ctx.close();
   }, 90_000);
 
   it('saves voice settings and shows the server\'s validation error', async () => {
-    const { ctx, page } = await open(`/app/bots/${botId}#voice`);
+    const { ctx, page } = await openPage(w, session, `/app/bots/${botId}#voice`, { heading: 'Luna' });
     await page.getByRole('tab', { name: 'Voice' }).waitFor();
     expect(await page.getByRole('tab', { name: 'Voice' }).getAttribute('aria-selected')).toBe('true');
     await page.getByLabel('Locale').fill('english');
@@ -161,8 +138,7 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
   }, 90_000);
 
   it('uploads a file, shows its status until ready, finds a passage from it, and shows a refused upload in the API\'s words', async () => {
-    const { ctx, page } = await open(`/app/bots/${botId}/knowledge`);
-    await page.getByRole('heading', { name: 'Knowledge' }).waitFor();
+    const { ctx, page } = await openPage(w, session, `/app/bots/${botId}/knowledge`, { heading: 'Knowledge' });
     const input = page.getByLabel('Choose files to upload');
     await input.setInputFiles({ name: 'lighthouse.txt', mimeType: 'text/plain', buffer: Buffer.from(FACT) });
     await page.getByRole('listitem').filter({ hasText: 'lighthouse.txt' }).getByRole('status').getByText(/Uploaded/).waitFor();
@@ -208,13 +184,12 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
     const names = (await w.h.request('GET', '/get_filenames', { key, query: { bot_id: botId } })).body.data.map((f: any) => f.filename);
     expect(names.sort()).toEqual(['lighthouse.txt', 'tides.md']);
 
-    expect(await axeViolations(page)).toEqual([]);
-    await snapshot(page, 'knowledge');
+    await audit(page, 'knowledge', 1280);
     await ctx.close();
   }, 90_000);
 
   it('scrapes a website: pages appear while the crawl runs, then the status line says it finished', async () => {
-    const { ctx, page } = await open(`/app/bots/${botId}/knowledge`);
+    const { ctx, page } = await openPage(w, session, `/app/bots/${botId}/knowledge`, { heading: 'Knowledge' });
     await page.getByLabel('Website URL').fill(`${site.origin}/`);
     await page.getByLabel('Most pages').fill('10');
     await page.getByRole('button', { name: 'Scrape website' }).click();
@@ -240,8 +215,7 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
   }, 120_000);
 
   it('streams a reply in the playground, shows its sources and the prompt the model got, and starts over', async () => {
-    const { ctx, page, urls } = await open(`/app/bots/${botId}/playground`);
-    await page.getByRole('heading', { name: 'Playground' }).waitFor();
+    const { ctx, page, urls } = await openPage(w, session, `/app/bots/${botId}/playground`, { heading: 'Playground' });
     // Every text the reply bubble shows is recorded, so a partial one is seen however fast it passes.
     await page.evaluate((full) => {
       const g = globalThis as any;
@@ -279,8 +253,7 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
     const mine = conv.body.data.filter((c: any) => c.user_id.startsWith('playground-'));
     expect(mine).toHaveLength(1);
 
-    expect(await axeViolations(page)).toEqual([]);
-    await snapshot(page, 'playground');
+    await audit(page, 'playground', 1280);
 
     const who = async () => page.locator('p.muted code').first().textContent();
     const firstUser = await who();
@@ -297,22 +270,18 @@ describe.skipIf(!hasChromium)('dashboard: bot editor, knowledge and playground',
     ['knowledge', () => `/app/bots/${botId}/knowledge`, 'Knowledge'],
     ['playground', () => `/app/bots/${botId}/playground`, 'Playground'],
   ])('shows %s at 360 px with no horizontal scroll and no serious accessibility violation', async (name, path, heading) => {
-    const { ctx, page } = await open(path(), 360);
-    await page.getByRole('heading', { name: heading }).waitFor();
-    await page.waitForLoadState('networkidle');
-    const scrollWidth = () => page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
-    expect(await scrollWidth()).toBeLessThanOrEqual(360);
-    expect(await axeViolations(page)).toEqual([]);
-    await snapshot(page, `${name}-360`);
+    const { ctx, page, errors, urls } = await openPage(w, session, path(), { width: 360, heading });
+    await audit(page, name, 360);
     if (name === 'bot-editor') {
       for (const tab of ['Opening message', 'Sliders', 'Appearance', 'Calendar & transfer', 'Voice', 'Policy']) {
         await page.getByRole('tab', { name: tab }).click();
         await page.getByRole('tabpanel').getByRole('button', { name: /^Save/ }).first().waitFor();
-        expect(await scrollWidth(), tab).toBeLessThanOrEqual(360);
+        await expectNoSideScroll(page, 360, `${name}, tab ${tab}`);
       }
-      expect(await axeViolations(page)).toEqual([]);
-      await snapshot(page, 'bot-editor-policy-360');
+      await audit(page, 'bot-editor-policy', 360);
     }
+    expect(errors).toEqual([]);
+    expect(urls.filter((u) => !u.startsWith(w.base))).toEqual([]);
     await ctx.close();
   }, 60_000);
 });

@@ -1,6 +1,7 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, hasChromium, loggedInContext, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { hasChromium, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { audit, creator, openPage, type Session } from '../support/dashboard.js';
 
 // The inbox: find a fan's conversation, take it over and answer as the operator, hand it back,
 // correct a bot reply, rate it, and look after the user (tags, block, delete) — checked through the API.
@@ -8,16 +9,13 @@ import { axeViolations, hasChromium, loggedInContext, recordRequests, snapshot, 
 describe.skipIf(!hasChromium)('dashboard: inbox', () => {
   let w: BrowserWorld;
   let key: string;
-  let session: Record<string, string>;
+  let session: Session;
   let botId: string;
   let convKey: string;
 
   beforeAll(async () => {
     w = await startBrowserWorld();
-    const account = await w.h.signup();
-    key = account.key;
-    session = (await w.h.request('POST', '/login', { body: { email: account.email, password: account.password } })).body;
-    botId = (await w.h.createBot(key, { name: 'Luna' })).bot_id;
+    ({ key, botId, session } = await creator(w, 'Luna'));
     const ck = await w.h.request('POST', '/create_api_key', { key, body: { name: 'site', scope: 'conversation', bot_ids: [botId] } });
     expect(ck.status, JSON.stringify(ck.body)).toBe(200);
     convKey = ck.body.key;
@@ -30,21 +28,20 @@ describe.skipIf(!hasChromium)('dashboard: inbox', () => {
     return res.body;
   };
 
-  async function openInbox(width: number): Promise<{ ctx: BrowserContext; page: Page; urls: string[] }> {
-    const ctx = await loggedInContext(w, session, { width });
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(10_000);
-    const urls = recordRequests(page);
-    await page.goto('/app/inbox');
-    await page.getByRole('heading', { name: 'Inbox' }).waitFor();
-    return { ctx, page, urls };
-  }
+  const openInbox = (width: number) => openPage(w, session, '/app/inbox', { width, heading: 'Inbox' });
 
   async function findAndOpen(page: Page, userId: string) {
     await page.getByLabel('Search conversations').fill(userId);
-    await page.getByRole('button', { name: 'Search', exact: true }).click();
-    // The unfiltered list stays until the search answers: wait for the list the search gives.
-    await page.waitForFunction("document.querySelectorAll('.inbox-items li').length === 1");
+    // The list shown until then may also hold this user: wait for the answer to this search, then for the list it gives.
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/get_conversations' && r.request().postDataJSON()?.search === userId),
+      page.getByRole('button', { name: 'Search', exact: true }).click(),
+    ]);
+    expect(((await answer.json()) as { data: Array<{ user_id: string }> }).data.map((c) => c.user_id)).toEqual([userId]);
+    await page.waitForFunction((id) => {
+      const items = (globalThis as any).document.querySelectorAll('.inbox-items li');
+      return items.length === 1 && (items[0].textContent as string).includes(id);
+    }, userId);
     const item = page.locator('.inbox-items button', { hasText: userId });
     expect(await item.count()).toBe(1);
     await item.click();
@@ -55,7 +52,7 @@ describe.skipIf(!hasChromium)('dashboard: inbox', () => {
     w.llm.next({ reply: 'Hello fan!' });
     await say('hi');
     await say('hello there', 'someone-else');
-    const { ctx, page, urls } = await openInbox(1280);
+    const { ctx, page, errors, urls } = await openInbox(1280);
 
     await findAndOpen(page, 'fan-1');
     await page.locator('li.msg.assistant', { hasText: 'Hello fan!' }).waitFor();
@@ -128,8 +125,8 @@ describe.skipIf(!hasChromium)('dashboard: inbox', () => {
     const user = await w.h.request('GET', '/get_user', { key, query: { bot_id: botId, user_id: 'fan-1' } });
     expect(user.body).toMatchObject({ blocked: true, tags: ['vip', 'early'] });
 
-    await snapshot(page, 'inbox-1280');
-    expect(await axeViolations(page)).toEqual([]);
+    await audit(page, 'inbox', 1280);
+    expect(errors).toEqual([]);
     expect(urls.every((u) => u.startsWith(w.base))).toBe(true);
     await ctx.close();
   }, 120_000);
@@ -145,9 +142,7 @@ describe.skipIf(!hasChromium)('dashboard: inbox', () => {
     await page.locator('li.msg.user', { hasText: 'a message from a small screen' }).waitFor();
     await page.locator('li.msg.user', { hasText: 'is anyone there?' }).locator('.inbox-note', { hasText: 'unanswered' }).waitFor();
     expect(await page.locator('li.msg.user', { hasText: 'a message from a small screen' }).locator('.inbox-note').count()).toBe(0);
-    await snapshot(page, 'inbox-360');
-    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-    expect(await axeViolations(page)).toEqual([]);
+    await audit(page, 'inbox', 360);
 
     await page.getByRole('button', { name: 'Delete user' }).click();
     // Nothing is erased before the second step.

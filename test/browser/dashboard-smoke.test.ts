@@ -29,4 +29,32 @@ describe.skipIf(!hasChromium)('dashboard: sign up and create a bot', () => {
     expect(urls.every((u) => u.startsWith(w.base))).toBe(true);
     await ctx.close();
   });
+
+  // The one test that logs in through the form; the others put a /login session in storage (openPage).
+  it('logs in through the form (a wrong password shows the API\'s refusal) and stays logged in after a reload', async () => {
+    const { key, email, password, accountId } = await w.h.signup();
+    await w.h.createBot(key, { name: 'Orion' });
+    const wrong = await w.h.request('POST', '/login', { body: { email, password: 'not the password' } });
+    expect(wrong.status).toBe(401);
+    const ctx = await w.context();
+    const page = await ctx.newPage();
+    const urls = recordRequests(page);
+    await page.goto('/app');
+    await page.waitForURL('**/app/login');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: wrong.body.error.message }).waitFor();
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Bots', level: 1 }).waitFor();
+    await page.getByText('Orion').first().waitFor();
+    const stored = await page.evaluate(() => JSON.parse((globalThis as any).localStorage.getItem('sinth.session')));
+    expect(stored.account_id).toBe(accountId);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Bots', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).not.toBe('/app/login');
+    expect(urls.every((u) => u.startsWith(w.base))).toBe(true);
+    await ctx.close();
+  });
 });

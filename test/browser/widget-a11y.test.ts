@@ -1,17 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
-
-async function makeBot(w: BrowserWorld, origin: string) {
-  const { key } = await w.h.signup();
-  const { bot_id: botId } = await w.h.createBot(key, { name: 'Nova' });
-  const post = (path: string, body: Record<string, unknown>) => w.h.request('POST', path, { key, body });
-  expect((await post('/edit_ui', { bot_id: botId, ui: { title: 'Nova', launcher_text: 'Ask Nova', avatar_url: 'https://cdn.example.com/nova.png' } })).status).toBe(200);
-  expect((await post('/edit_opening_message', { bot_id: botId, opening_message: 'Hello from Nova.' })).status).toBe(200);
-  const made = await post('/create_api_key', { name: 'widget', scope: 'conversation', bot_ids: [botId], allowed_origins: [origin] });
-  expect(made.status).toBe(200);
-  return { botId, convKey: made.body.key as string };
-}
+import { makeWidgetBot } from '../support/widget.js';
 
 /** axe over the whole page (open shadow roots included), less the host page's own deliberately red button. */
 async function widgetAxe(page: Page) {
@@ -35,7 +25,12 @@ describe.skipIf(!hasChromium)('chat widget: keyboard, small screens, isolation, 
   beforeAll(async () => {
     w = await startBrowserWorld();
     hostOrigin = new URL(await w.hostPage({})).origin;
-    bot = await makeBot(w, hostOrigin);
+    bot = await makeWidgetBot(w, {
+      origins: [hostOrigin],
+      name: 'Nova',
+      ui: { title: 'Nova', launcher_text: 'Ask Nova', avatar_url: 'https://cdn.example.com/nova.png' },
+      openingMessage: 'Hello from Nova.',
+    });
     url = await w.hostPage({ 'data-bot': bot.botId, 'data-key': bot.convKey });
   });
   afterAll(async () => w?.close());

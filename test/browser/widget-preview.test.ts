@@ -8,7 +8,8 @@ const UI = {
   primary_color: '#0b5394',
   background_color: '#ffffff',
   text_color: '#111827',
-  avatar_url: null,
+  // On a third-party host: the preview must not load it (the checks below see no request at all).
+  avatar_url: 'https://cdn.example/a.png',
   position: 'bottom-right',
   launcher_text: 'Chat now',
   theme: 'light',
@@ -52,6 +53,10 @@ describe.skipIf(!hasChromium)('chat widget: the dashboard preview', () => {
     expect(panel.x + panel.width).toBeLessThanOrEqual(box.x + box.width);
     expect(panel.y + panel.height).toBeLessThanOrEqual(box.y + box.height);
     expect(await page.locator('#preview-box .head').evaluate((e) => (globalThis as any).getComputedStyle(e).backgroundColor)).toBe('rgb(11, 83, 148)');
+    // The title's initial stands in for the third-party avatar.
+    const avatar = page.locator('#preview-box .avatar');
+    expect(await avatar.textContent()).toBe('P');
+    expect(await avatar.locator('img').count()).toBe(0);
     expect(await axeViolations(page, '#preview-box')).toEqual([]);
     await snapshot(page, 'widget-preview');
 
@@ -60,6 +65,7 @@ describe.skipIf(!hasChromium)('chat widget: the dashboard preview', () => {
     await page.getByText('New greeting').waitFor();
     expect(await page.getByText('Welcome to the preview!').count()).toBe(0);
     expect(await page.locator('#preview-box .head').evaluate((e) => (globalThis as any).getComputedStyle(e).backgroundColor)).toBe('rgb(180, 83, 9)');
+    expect(await avatar.textContent()).toBe('R');
 
     await page.evaluate(() => (globalThis as any).preview.destroy());
     expect(await page.getByRole('dialog').count()).toBe(0);

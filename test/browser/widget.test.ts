@@ -1,35 +1,37 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
+import { makeWidgetBot } from '../support/widget.js';
 
 const OPENING = 'Hi, I am Luna! Ask me anything.';
 
+const AGE_GATE = 'This chat is for adults. Please confirm you are 18 or older.';
+
 /** An account, a styled bot and a conversation key for the given origins. */
-async function makeBot(w: BrowserWorld, opts: { origins: string[]; ageGate?: boolean }) {
-  const { key } = await w.h.signup();
-  const handle = `luna-${Math.random().toString(36).slice(2, 10)}`;
-  const { bot_id: botId } = await w.h.createBot(key, { name: 'Luna', handle });
-  const ok = async (path: string, body: Record<string, unknown>) => {
-    const res = await w.h.request('POST', path, { key, body });
-    expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-    return res.body;
-  };
-  await ok('/edit_ui', { bot_id: botId, ui: { title: 'Luna Chat', primary_color: '#0b5394', launcher_text: 'Talk to Luna', theme: 'light' } });
-  await ok('/edit_opening_message', { bot_id: botId, opening_message: OPENING });
-  if (opts.ageGate) await ok('/edit_policy', { bot_id: botId, policy: { age_gate: true, age_confirmation_message: 'This chat is for adults. Please confirm you are 18 or older.' } });
-  const { key: convKey } = await ok('/create_api_key', { name: 'widget', scope: 'conversation', bot_ids: [botId], allowed_origins: opts.origins });
-  return { key, botId, handle, convKey: convKey as string };
-}
+const makeBot = (w: BrowserWorld, opts: { origins: string[]; ageGate?: boolean }) =>
+  makeWidgetBot(w, {
+    origins: opts.origins,
+    name: 'Luna',
+    ui: { title: 'Luna Chat', primary_color: '#0b5394', launcher_text: 'Talk to Luna', theme: 'light' },
+    openingMessage: OPENING,
+    ...(opts.ageGate ? { ageGate: AGE_GATE } : {}),
+  });
 
 const logText = (page: Page) => page.getByRole('log').innerText();
 const userIdIn = (page: Page, botId: string) => page.evaluate((b) => (globalThis as any).localStorage.getItem(`sinth:${b}:user`), botId);
 
-/** Every text the last bot bubble showed until it reads `full` (watched in the page, so no frame is missed). */
-function watchReply(page: Page, full: string): Promise<string[]> {
-  return page.evaluate(
-    (target) =>
-      new Promise<string[]>((resolve) => {
-        const log = (globalThis as any).document.querySelector('[data-sinth-widget]')!.shadowRoot!.querySelector('[role=log]')!;
+const SEEN = 'sinth-test:reply-texts';
+
+/**
+ * Starts recording every text the last bot bubble shows until it reads `full` (watched in the page, so
+ * no frame is missed). Resolves once the observer is installed; `seen(page)` then waits for the texts.
+ */
+async function watchReply(page: Page, full: string): Promise<void> {
+  await page.evaluate(
+    ({ target, slot }) => {
+      const g = globalThis as any;
+      const log = g.document.querySelector('[data-sinth-widget]')!.shadowRoot!.querySelector('[role=log]')!;
+      g[Symbol.for(slot)] = new Promise<string[]>((resolve) => {
         const seen: string[] = [];
         const look = () => {
           const bubbles = log.querySelectorAll('.msg.assistant');
@@ -40,12 +42,14 @@ function watchReply(page: Page, full: string): Promise<string[]> {
             resolve(seen);
           }
         };
-        const obs = new (globalThis as any).MutationObserver(look);
+        const obs = new g.MutationObserver(look);
         obs.observe(log, { subtree: true, childList: true, characterData: true });
-      }),
-    full,
+      });
+    },
+    { target: full, slot: SEEN },
   );
 }
+const seenReply = (page: Page) => page.evaluate((slot) => (globalThis as any)[Symbol.for(slot)] as Promise<string[]>, SEEN);
 
 describe.skipIf(!hasChromium)('chat widget: embed, stream, history, refusals, age gate', () => {
   let w: BrowserWorld;
@@ -63,7 +67,7 @@ describe.skipIf(!hasChromium)('chat widget: embed, stream, history, refusals, ag
     await page.goto(await w.hostPage({ 'data-bot': handle, 'data-key': convKey }));
     await page.getByRole('button', { name: 'Open chat: Talk to Luna' }).click();
     await page.getByRole('dialog', { name: 'Luna Chat' }).waitFor();
-    await page.getByText('This chat is for adults. Please confirm you are 18 or older.').waitFor();
+    await page.getByText(AGE_GATE).waitFor();
     await ctx.close();
   });
 
@@ -91,9 +95,9 @@ describe.skipIf(!hasChromium)('chat widget: embed, stream, history, refusals, ag
     w.llm.next({ reply: REPLY, chunkDelayMs: 30 });
     const box = page.getByRole('textbox', { name: 'Message' });
     await box.fill('Hi Luna');
-    const seen = watchReply(page, REPLY);
+    await watchReply(page, REPLY);
     await box.press('Enter');
-    const texts = await seen;
+    const texts = await seenReply(page);
     // The reply grew in place: some text short of the whole reply was on screen first.
     expect(texts.some((t) => t.trim().length > 0 && t.trim() !== REPLY && REPLY.startsWith(t.trim()))).toBe(true);
     expect(await box.inputValue()).toBe('');
@@ -178,7 +182,7 @@ describe.skipIf(!hasChromium)('chat widget: embed, stream, history, refusals, ag
     const page = await ctx.newPage();
     await page.goto(url);
     await page.getByRole('button', { name: /^Open chat/ }).click();
-    await page.getByText('This chat is for adults. Please confirm you are 18 or older.').waitFor();
+    await page.getByText(AGE_GATE).waitFor();
     expect(await page.getByRole('textbox', { name: 'Message' }).count()).toBe(0);
     await snapshot(page, 'widget-age-gate');
     await page.getByRole('button', { name: 'I am 18 or older' }).click();

@@ -13,7 +13,7 @@ export interface UserSpec {
 
 /** A new account with a bot texting from its own Twilio number (the fake owns it, as Twilio would). */
 export async function campaignSender(h: Harness, fake: FakeTwilio) {
-  const { key, accountId } = await h.signup();
+  const { key, accountId, email, password } = await h.signup();
   const bot = await h.createBot(key);
   const from = randomUsNumber('628');
   fake.addOwned(fake.account.sid, from);
@@ -21,7 +21,7 @@ export async function campaignSender(h: Harness, fake: FakeTwilio) {
     .insertInto('phone_numbers')
     .values({ id: newId('num'), account_id: accountId, phone_number: from, provider: 'twilio', source: 'purchased', bot_id: bot.bot_id, sms: true, voice: true })
     .execute();
-  return { key, accountId, botId: bot.bot_id as string, from };
+  return { key, accountId, email, password, botId: bot.bot_id as string, from };
 }
 
 /** Consecutive numbers in one random US exchange (of the given area code): distinct within a test. */

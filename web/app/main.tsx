@@ -100,7 +100,8 @@ function App() {
     <div class="shell">
       <Nav path={path} />
       <main class="main" id="main">
-        <RoutePage key={found.route.pattern} route={found.route} params={found.params} />
+        {/* Keyed by the path: /bots/A and /bots/B share a pattern, and B must not keep A's form state. */}
+        <RoutePage key={path} route={found.route} params={found.params} />
       </main>
     </div>
   );

@@ -32,8 +32,14 @@ export function match(pattern: string, path: string): Record<string, string> | n
   if (a.length !== b.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < a.length; i++) {
-    if (a[i]!.startsWith(':')) params[a[i]!.slice(1)] = decodeURIComponent(b[i]!);
-    else if (a[i] !== b[i]) return null;
+    if (a[i]!.startsWith(':')) {
+      // A malformed escape ("%E0%A4%A") is no page of ours: "Not found" rather than a crash.
+      try {
+        params[a[i]!.slice(1)] = decodeURIComponent(b[i]!);
+      } catch {
+        return null;
+      }
+    } else if (a[i] !== b[i]) return null;
   }
   return params;
 }
@@ -43,7 +49,8 @@ export function onLinkClick(e: MouseEvent): void {
   const a = (e.target as Element).closest?.('a');
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.target) return;
   const href = a.getAttribute('href');
-  if (!href || !href.startsWith(`${BASE}`)) return;
+  // "/app" and "/app/…" only: "/apple" is another page of the site.
+  if (!href || (href !== BASE && !href.startsWith(`${BASE}/`))) return;
   e.preventDefault();
   navigate(href.slice(BASE.length) || '/');
 }

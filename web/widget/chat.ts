@@ -1,7 +1,8 @@
 // The live widget: appearance and policy from the API, history, streamed replies, the age gate.
+import { reuseIdempotencyKey } from '../shared/idempotency.js';
 import { followTurn } from '../shared/sse.js';
 import { createClient } from './client.js';
-import { DEFAULT_UI, historyToShow, normalizeUi, reuseIdempotencyKey, safeStore, storageKey, userIdFor, uuidFromBytes } from './logic.js';
+import { DEFAULT_UI, historyToShow, normalizeUi, safeStore, storageKey, userIdFor, uuidFromBytes } from './logic.js';
 import type { WidgetUi } from './types.js';
 import { createView, setBubbleText } from './view.js';
 
@@ -55,6 +56,8 @@ export function startWidget(cfg: WidgetConfig): void {
     (setup ??= (async () => {
       const [u, p, o] = await Promise.all([uiCall, api.get('/get_policy', q), api.get('/get_opening_message', q)]);
       const failed = [u, p, o].find((r) => !r.ok);
+      // A refusal or a network failure is asked again at the next opening.
+      if (failed) setup = null;
       return {
         ui,
         ageGate: p.body?.policy?.age_gate === true,
@@ -135,7 +138,16 @@ export function startWidget(cfg: WidgetConfig): void {
     const mine = view.message('user', text);
     view.input.value = '';
     let reply: HTMLElement | null = null;
+    // Once the stream has started, the server has stored the message: a failure after that leaves it
+    // shown as unanswered (sending it again would store it twice).
+    let stored = false;
     const fail = (status: number, message: string) => {
+      if (stored) {
+        reply?.remove();
+        mine.classList.add('unanswered');
+        pending = null;
+        return showAlert(message);
+      }
       mine.remove();
       reply?.remove();
       if (!view.input.value) view.input.value = text;
@@ -160,6 +172,7 @@ export function startWidget(cfg: WidgetConfig): void {
               view.scroll();
             },
             onStart: (d) => {
+              stored = true;
               if (!d.opening_message) return;
               if (greeting) setBubbleText(greeting, d.opening_message);
               else greeting = view.message('assistant', d.opening_message, mine);

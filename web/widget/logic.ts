@@ -201,13 +201,3 @@ export function errorMessage(status: number, body: unknown): string {
   if (status === 429) return 'Too many messages right now; please wait a moment and try again.';
   return `The chat server could not answer (HTTP ${status}). Please try again.`;
 }
-
-/**
- * Whether a retry of the same message may reuse its Idempotency-Key. Lost connections, 5xx (the server
- * frees the key), 409 (still running) and refusals before the key is claimed (401, 403, 429) are
- * retried with it, so a message the server did take is not sent twice; any other answer is stored
- * under the key, so a retry needs a new one to be tried afresh.
- */
-export function reuseIdempotencyKey(status: number): boolean {
-  return status === 0 || status >= 500 || status === 401 || status === 403 || status === 409 || status === 429;
-}

@@ -24,6 +24,8 @@ h2{flex:1;min-width:0;margin:0;font:inherit;font-size:16px;font-weight:700;overf
 .msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere}
 .msg.assistant{align-self:flex-start;background:var(--sf);color:var(--fg);border-bottom-left-radius:4px}
 .msg.user{align-self:flex-end;background:var(--p);color:var(--op);border-bottom-right-radius:4px}
+.msg.unanswered{opacity:.7}
+.msg.unanswered::after{content:"Not answered";display:block;font-size:11px;margin-top:2px}
 .msg.typing span:last-child:empty::after{content:"\\2026";font-weight:700}
 .note{align-self:center;max-width:90%;font-size:13px;font-style:italic;text-align:center;color:var(--fg)}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}

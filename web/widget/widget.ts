@@ -5,8 +5,10 @@ const script = (document.currentScript as HTMLScriptElement | null) ?? document.
 const bot = script?.dataset.bot?.trim();
 const key = script?.dataset.key?.trim();
 
-if (script && bot && key && !document.querySelector(`[data-sinth-widget="${CSS.escape(bot)}"]`)) {
-  const run = () => startWidget({ host: new URL(script.src, location.href).origin, bot, key });
+const present = (b: string) => document.querySelector(`[data-sinth-widget="${CSS.escape(b)}"]`) !== null;
+if (script && bot && key && !present(bot)) {
+  // Checked again when it runs: two copies of the tag in <head> both wait for the body.
+  const run = () => present(bot) || startWidget({ host: new URL(script.src, location.href).origin, bot, key });
   if (document.body) run();
   else document.addEventListener('DOMContentLoaded', run, { once: true });
 }

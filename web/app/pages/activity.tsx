@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, getSession } from '../api';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, useAction, useApi, valueOf } from '../components/ui';
+import { usePagedList, type ApiPage } from '../components/paged-list';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, valueOf } from '../components/ui';
 
 interface Log {
   log_id: string;
@@ -13,7 +14,6 @@ interface Log {
   ip: string | null;
   created_at: string;
 }
-type LogPage = { data: Log[]; next_cursor: string | null };
 interface Filters {
   action: string;
   actor: string;
@@ -48,19 +48,8 @@ const details = (d: Log['details']) =>
 export default function ActivityPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [rows, setRows] = useState<Log[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const list = useApi(async () => {
-    const res = await get<LogPage>('/get_activity_logs', query(filters));
-    setRows(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, [filters]);
-  const more = useAction(async () => {
-    const res = await get<LogPage>('/get_activity_logs', { ...query(filters), cursor: cursor ?? undefined });
-    setRows((r) => [...r, ...res.data]);
-    setCursor(res.next_cursor);
-  });
+  const list = usePagedList((cursor) => get<ApiPage<Log>>('/get_activity_logs', { ...query(filters), cursor }), [filters]);
+  const rows = list.rows;
   const me = getSession()?.key_id;
   const actor = (a: Log['actor']) => (a.id && a.id === me ? 'you (this session)' : a.id ? `${a.type} ${a.id}` : a.type);
   const set = (k: keyof Filters) => (e: Parameters<typeof valueOf>[0]) => setDraft({ ...draft, [k]: valueOf(e) });
@@ -141,8 +130,8 @@ export default function ActivityPage() {
           </table>
         </div>
       )}
-      <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-      <ErrorBanner error={more.error} />
+      <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+      <ErrorBanner error={list.moreError} />
     </Page>
   );
 }

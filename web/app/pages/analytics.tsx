@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get } from '../api';
+import { BotSelect, useBotNames } from '../components/bot-select';
 import { Chart } from '../components/chart';
 import { ErrorBanner, Field, Loading, Page, useApi, valueOf } from '../components/ui';
 import { bucketLabel, preset, toQuery, type Interval } from './analytics/range';
@@ -41,7 +42,7 @@ export default function AnalyticsPage() {
   const [range, setRange] = useState(() => preset(30));
   const [interval, setBucket] = useState<Interval>('day');
   const [botId, setBotId] = useState('');
-  const bots = useApi(() => get<{ data: Array<{ bot_id: string; name: string }> }>('/get_bots_with_names', { limit: 200 }), []);
+  const bots = useBotNames();
   const res = useApi(
     () => get<Result>('/get_analytics', { ...toQuery(range.from, range.to), interval, bot_id: botId || undefined }),
     [range.from, range.to, interval, botId],
@@ -74,16 +75,7 @@ export default function AnalyticsPage() {
             <option value="week">Week</option>
           </select>
         </Field>
-        <Field label="Bot">
-          <select value={botId} onChange={(e) => setBotId(valueOf(e))}>
-            <option value="">All bots</option>
-            {bots.data?.data.map((b) => (
-              <option key={b.bot_id} value={b.bot_id}>
-                {b.name}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <BotSelect label="Bot" bots={bots.data} value={botId} onChange={setBotId} anyLabel="All bots" />
       </form>
       <ErrorBanner error={res.error ?? bots.error} />
       {res.loading && !res.data ? <Loading what="Loading analytics" /> : res.data && <Report data={res.data} />}

@@ -10,12 +10,23 @@ export default function AuthPage() {
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [firstKey, setFirstKey] = useState<string | null>(null);
-  const action = useAction(async () => {
-    let key: string | null = null;
-    if (signingUp) key = (await post<{ api_key: string }>('/create_account', { email, password, ...(name ? { name } : {}) })).api_key;
+  const [loggedIn, setLoggedIn] = useState(false);
+  const login = async () => {
     setSession(await post<Session>('/login', { email, password }));
-    if (key) setFirstKey(key);
-    else navigate('/');
+    setLoggedIn(true);
+  };
+  const action = useAction(async () => {
+    if (signingUp) {
+      // Kept before logging in: the key is shown only once, and a failed login must not lose it.
+      setFirstKey((await post<{ api_key: string }>('/create_account', { email, password, ...(name ? { name } : {}) })).api_key);
+    }
+    await login();
+    if (!signingUp) navigate('/');
+  });
+  // After a failed login the account exists already: continuing tries the login again.
+  const proceed = useAction(async () => {
+    if (!loggedIn) await login();
+    navigate('/');
   });
 
   if (firstKey) {
@@ -23,7 +34,8 @@ export default function AuthPage() {
       <div class="card">
         <h1>Your account is ready</h1>
         <SecretOnce label="Your first admin API key" value={firstKey} />
-        <button type="button" class="primary" onClick={() => navigate('/')}>
+        <ErrorBanner error={proceed.error ?? action.error} />
+        <button type="button" class="primary" onClick={() => void proceed.run()} disabled={action.busy || proceed.busy}>
           Continue to the dashboard
         </button>
       </div>

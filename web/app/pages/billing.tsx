@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { get, newIdempotencyKey, post } from '../api';
+import { get, post } from '../api';
 import { ConfirmButton } from '../components/confirm-button';
+import { useIdempotencyKey, withIdempotencyKey } from '../components/idempotency';
 import { ErrorBanner, formatTime, Loading, Page, Progress, useAction, useApi } from '../components/ui';
 
 type LimitName = 'messages_per_month' | 'bots' | 'phone_numbers' | 'knowledge_mb' | 'call_minutes_per_month';
@@ -39,22 +40,38 @@ const price = (p: Plan['price']) =>
   p.amount === 0 ? 'Free' : `${new Intl.NumberFormat(undefined, { style: 'currency', currency: p.currency.toUpperCase() }).format(p.amount / 100)} / ${p.interval}`;
 const amount = (v: number | null) => (v === null ? 'unlimited' : v.toLocaleString());
 
+/** Goes to a Checkout or portal page the API answered with; only https (Stripe's pages) or this origin is followed. */
+function goToPaymentPage(url: string): void {
+  let target: URL | null = null;
+  try {
+    target = new URL(url, location.href);
+  } catch {
+    target = null;
+  }
+  if (!target || (target.protocol !== 'https:' && target.origin !== location.origin)) {
+    throw new Error('The server answered with a payment page address that is not https, so it was not opened.');
+  }
+  location.assign(target.href);
+}
+
 /** Plans, the subscription, usage against the limits; Stripe Checkout, the billing portal, cancel. */
 export default function BillingPage() {
   const sub = useApi(() => get<Subscription>('/get_subscription'), []);
   const plans = useApi(() => get<{ data: Plan[] }>('/get_plans'), []);
   const usage = useApi(() => get<Usage>('/get_usage'), []);
-  // One key per visit: a double click opens one Checkout session, not two.
-  const [checkoutKey] = useState(newIdempotencyKey);
+  // A double click opens one Checkout session, not two.
+  const idem = useIdempotencyKey();
   const checkout = useAction(async (plan: Plan) => {
     const here = location.href;
-    const res = await post<{ url: string }>('/create_checkout_session', { plan_id: plan.plan_id, success_url: here, cancel_url: here }, { idempotencyKey: `${checkoutKey}:${plan.plan_id}` });
+    const res = await withIdempotencyKey(idem, (key) =>
+      post<{ url: string }>('/create_checkout_session', { plan_id: plan.plan_id, success_url: here, cancel_url: here }, { idempotencyKey: `${key}:${plan.plan_id}` }),
+    );
     // A navigation the user asked for (to Stripe's page); the dashboard itself loads nothing from there.
-    location.assign(res.url);
+    goToPaymentPage(res.url);
   });
   const portal = useAction(async () => {
     const res = await post<{ url: string }>('/create_billing_portal_session', { return_url: location.href });
-    location.assign(res.url);
+    goToPaymentPage(res.url);
   });
   const [canceled, setCanceled] = useState<string | null>(null);
   const cancel = useAction(async (atPeriodEnd: boolean) => {
@@ -84,9 +101,11 @@ export default function BillingPage() {
             </p>
             {s.billing === 'self_hosted' && <p class="notice">This server runs without Stripe: every account is on the unlimited self-hosted plan.</p>}
             <div class="actions">
-              <button type="button" onClick={() => void portal.run()} disabled={portal.busy}>
-                Billing portal (payment method, invoices)
-              </button>
+              {s.billing === 'stripe' && (
+                <button type="button" onClick={() => void portal.run()} disabled={portal.busy}>
+                  Billing portal (payment method, invoices)
+                </button>
+              )}
               {s.billing === 'stripe' && LIVE.includes(s.status) && !s.cancel_at_period_end && (
                 <>
                   <ConfirmButton label="Cancel at period end" question="Cancel? The plan stays until the period ends." confirmLabel="Yes, cancel at period end" busy={cancel.busy} onConfirm={() => void cancel.run(true)} />

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { post } from '../api';
+import { get, post } from '../api';
 import { ErrorBanner, Field, Loading, Page, Toggle, useAction, useApi, valueOf } from '../components/ui';
 import { BASE } from '../router';
 import { AppearanceTab } from './bot-editor/appearance-tab';
@@ -7,7 +7,7 @@ import { ContactTab } from './bot-editor/contact-tab';
 import { OpeningTab } from './bot-editor/opening-tab';
 import { PolicyTab } from './bot-editor/policy-tab';
 import { PromptTab } from './bot-editor/prompt-tab';
-import { findBot, SaveStatus, useSave, type Bot } from './bot-editor/shared';
+import { SaveStatus, useSave, type Bot } from './bot-editor/shared';
 import { SlidersTab } from './bot-editor/sliders-tab';
 import { Tabs } from './bot-editor/tabs';
 import { VoiceTab } from './bot-editor/voice-tab';
@@ -25,7 +25,7 @@ const TABS: Array<[string, string]> = [
 /** One bot: its name and on/off switch, and a tab per group of settings. */
 export default function BotEditorPage({ params }: { params: Record<string, string> }) {
   const botId = params.id!;
-  const loaded = useApi(() => findBot(botId), [botId]);
+  const loaded = useApi(() => get<Bot>('/get_bot', { bot_id: botId }), [botId]);
   const [bot, setBot] = useState<Bot | null>(null);
   const [name, setName] = useState('');
   const [tab, setTab] = useState(() => (location.hash.slice(1) && TABS.some(([k]) => k === location.hash.slice(1)) ? location.hash.slice(1) : 'prompt'));

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
-import { get, newIdempotencyKey, post } from '../api';
-import { ErrorBanner, Field, Loading, MoreButton, Page, useAction, useApi, valueOf } from '../components/ui';
+import { get, post } from '../api';
+import { useIdempotencyKey, withIdempotencyKey } from '../components/idempotency';
+import { usePagedList, type ApiPage } from '../components/paged-list';
+import { ErrorBanner, Field, Loading, MoreButton, Page, useAction, valueOf } from '../components/ui';
 import { BASE, navigate } from '../router';
 
 interface Bot {
@@ -13,24 +15,13 @@ interface Bot {
 
 /** The account's bots, and a form to create one. */
 export default function BotsPage() {
-  const [pages, setPages] = useState<Bot[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const list = useApi(async () => {
-    const res = await get<{ data: Bot[]; next_cursor: string | null }>('/get_bots', { limit: 50 });
-    setPages(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, []);
-  const more = useAction(async () => {
-    const res = await get<{ data: Bot[]; next_cursor: string | null }>('/get_bots', { limit: 50, cursor: cursor ?? undefined });
-    setPages((p) => [...p, ...res.data]);
-    setCursor(res.next_cursor);
-  });
+  const list = usePagedList((cursor) => get<ApiPage<Bot>>('/get_bots', { limit: 50, cursor }), []);
+  const pages = list.rows;
   const [name, setName] = useState('');
   const [handle, setHandle] = useState('');
-  const [key] = useState(newIdempotencyKey);
+  const idem = useIdempotencyKey();
   const create = useAction(async () => {
-    const bot = await post<Bot>('/create_bot', { name, ...(handle ? { handle } : {}) }, { idempotencyKey: key });
+    const bot = await withIdempotencyKey(idem, (key) => post<Bot>('/create_bot', { name, ...(handle ? { handle } : {}) }, { idempotencyKey: key }));
     navigate(`/bots/${bot.bot_id}`);
   });
 
@@ -74,8 +65,8 @@ export default function BotsPage() {
           </li>
         ))}
       </ul>
-      <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-      <ErrorBanner error={more.error} />
+      <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+      <ErrorBanner error={list.moreError} />
     </Page>
   );
 }

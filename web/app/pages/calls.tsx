@@ -1,38 +1,29 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../api';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, useAction, useApi, valueOf } from '../components/ui';
+import { botLabel, BotSelect, useBotNames } from '../components/bot-select';
+import { usePagedList, type ApiPage } from '../components/paged-list';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, valueOf } from '../components/ui';
 import { CallDetail, type CallView } from './calls/call-detail';
 import { StatusBadge } from './calls/call-status';
 import { PlaceCall } from './calls/place-call';
-import { botLabel, BotSelect, useBotNames } from './numbers/bot-select';
 
 const STATUSES = ['queued', 'ringing', 'in_progress', 'completed', 'busy', 'no_answer', 'failed', 'canceled', 'rejected'];
-type CallPage = { data: CallView[]; next_cursor: string | null };
 
 /** Calls: the list, one call's transcript and latency, a test-call command and real outbound calls. */
 export default function CallsPage() {
   const bots = useBotNames();
   const [botFilter, setBotFilter] = useState('');
   const [status, setStatus] = useState('');
-  const [rows, setRows] = useState<CallView[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(null);
   const [callBot, setCallBot] = useState('');
   useEffect(() => {
     if (!callBot && bots.data?.[0]) setCallBot(bots.data[0].bot_id);
   }, [bots.data]);
-  const q = () => ({ limit: 30, ...(botFilter ? { bot_id: botFilter } : {}), ...(status ? { status } : {}) });
-  const list = useApi(async () => {
-    const res = await get<CallPage>('/get_calls', q());
-    setRows(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, [botFilter, status]);
-  const more = useAction(async () => {
-    const res = await get<CallPage>('/get_calls', { ...q(), cursor });
-    setRows((r) => [...r, ...res.data]);
-    setCursor(res.next_cursor);
-  });
+  const list = usePagedList(
+    (cursor) => get<ApiPage<CallView>>('/get_calls', { limit: 30, ...(botFilter ? { bot_id: botFilter } : {}), ...(status ? { status } : {}), cursor }),
+    [botFilter, status],
+  );
+  const rows = list.rows;
   const detail = useRef<HTMLDivElement>(null);
   const open = (id: string) => {
     setOpenId(id);
@@ -111,8 +102,8 @@ export default function CallsPage() {
             </table>
           </div>
         )}
-        <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-        <ErrorBanner error={more.error} />
+        <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+        <ErrorBanner error={list.moreError} />
       </section>
       <div ref={detail}>{openId && <CallDetail key={openId} callId={openId} onChanged={list.reload} />}</div>
     </Page>

@@ -1,39 +1,29 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api';
-import { ErrorBanner, Field, Loading, MoreButton, Page, useAction, useApi, valueOf } from '../components/ui';
+import { botLabel, BotSelect, useBotNames } from '../components/bot-select';
+import { usePagedList, type ApiPage } from '../components/paged-list';
+import { ErrorBanner, Field, Loading, MoreButton, Page, useAction, valueOf } from '../components/ui';
 import { CampaignCard } from './campaigns/campaign-card';
 import { Compose, type SendResult } from './campaigns/compose';
 import { isActive, STATUSES, type Campaign, type CampaignStatus } from './campaigns/types';
 
 const POLL_MS = 2000;
 const PAGE_SIZE = 20;
-type CampaignPage = { data: Campaign[]; next_cursor: string | null };
 
 /** Bulk SMS campaigns: compose one (with the audience counted before it goes), list them newest first, follow progress, cancel. */
 export default function CampaignsPage() {
-  const bots = useApi(() => get<{ data: Array<{ bot_id: string; name: string }> }>('/get_bots_with_names', { limit: 200 }), []);
+  const bots = useBotNames();
   const [botFilter, setBotFilter] = useState('');
   const [status, setStatus] = useState<CampaignStatus | ''>('');
-  const [list, setList] = useState<Campaign[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [sent, setSent] = useState<SendResult | null>(null);
-  const query = { bot_id: botFilter || undefined, status: status || undefined, limit: PAGE_SIZE };
-  const first = useApi(() => get<CampaignPage>('/get_bulk_campaigns', query), [botFilter, status]);
-  // Pages loaded with "Load more" belong to the filters they were asked with; a change of filters drops them.
-  const generation = useRef(0);
-  useEffect(() => {
-    generation.current++;
-    setList(first.data?.data ?? []);
-    setCursor(first.data?.next_cursor ?? null);
-  }, [first.data]);
-  const more = useAction(async () => {
-    const asked = generation.current;
-    const p = await get<CampaignPage>('/get_bulk_campaigns', { ...query, cursor: cursor ?? undefined });
-    if (asked !== generation.current) return;
-    setList((l) => [...l, ...p.data.filter((c) => !l.some((x) => x.campaign_id === c.campaign_id))]);
-    setCursor(p.next_cursor);
-  });
-  const replace = (c: Campaign) => setList((l) => l.map((x) => (x.campaign_id === c.campaign_id ? c : x)));
+  // Rows are keyed by campaign id: `idOf` keeps one from showing twice when pages overlap.
+  const first = usePagedList(
+    (cursor) => get<ApiPage<Campaign>>('/get_bulk_campaigns', { bot_id: botFilter || undefined, status: status || undefined, limit: PAGE_SIZE, cursor }),
+    [botFilter, status],
+    (c) => c.campaign_id,
+  );
+  const list = first.rows;
+  const replace = (c: Campaign) => first.update((l) => l.map((x) => (x.campaign_id === c.campaign_id ? c : x)));
   const cancel = useAction(async (id: string) => replace(await post<Campaign>('/cancel_bulk_campaign', { campaign_id: id })));
 
   // Follow campaigns that are going out; scheduled ones change only when their time comes.
@@ -46,12 +36,11 @@ export default function CampaignsPage() {
     return () => clearTimeout(t);
   }, [list]);
 
-  const botName = (id: string) => bots.data?.data.find((b) => b.bot_id === id)?.name ?? id;
   return (
     <Page title="Campaigns">
       <ErrorBanner error={bots.error} />
       <Compose
-        bots={bots.data?.data ?? []}
+        bots={bots.data ?? []}
         onSent={(r) => {
           setSent(r);
           // The newest campaign heads the first page (when it passes the filters).
@@ -68,16 +57,7 @@ export default function CampaignsPage() {
       </div>
       <h2>Campaigns</h2>
       <form class="card inline" aria-label="Filter campaigns" onSubmit={(e) => e.preventDefault()}>
-        <Field label="Sent by">
-          <select value={botFilter} onChange={(e) => setBotFilter(valueOf(e))}>
-            <option value="">Any bot</option>
-            {bots.data?.data.map((b) => (
-              <option key={b.bot_id} value={b.bot_id}>
-                {b.name}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <BotSelect label="Sent by" bots={bots.data} value={botFilter} onChange={setBotFilter} anyLabel="Any bot" />
         <Field label="Status">
           <select value={status} onChange={(e) => setStatus(valueOf(e) as CampaignStatus | '')}>
             <option value="">Any status</option>
@@ -94,11 +74,11 @@ export default function CampaignsPage() {
       {!first.loading && !first.error && !list.length && <p class="muted">{botFilter || status ? 'No campaigns match these filters.' : 'No campaigns yet.'}</p>}
       <ul class="plain">
         {list.map((c) => (
-          <CampaignCard key={c.campaign_id} c={c} botName={botName(c.bot_id)} busy={cancel.busy && isActive(c)} onCancel={() => void cancel.run(c.campaign_id)} />
+          <CampaignCard key={c.campaign_id} c={c} botName={botLabel(bots.data, c.bot_id)} busy={cancel.busy && isActive(c)} onCancel={() => void cancel.run(c.campaign_id)} />
         ))}
       </ul>
-      <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-      <ErrorBanner error={more.error} />
+      <MoreButton hasMore={first.hasMore} onMore={() => void first.more()} busy={first.moreBusy} />
+      <ErrorBanner error={first.moreError} />
     </Page>
   );
 }

@@ -1,10 +1,11 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { post } from '../api';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, useAction, useApi, valueOf } from '../components/ui';
+import { botLabel, BotSelect, useBotNames } from '../components/bot-select';
+import { usePagedList, type ApiPage } from '../components/paged-list';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, valueOf } from '../components/ui';
 import { ConversationView } from './inbox/conversation-view';
 import type { ConversationSummary } from './inbox/messages';
 import { UserProfile } from './inbox/user-profile';
-import { botLabel, BotSelect, useBotNames } from './numbers/bot-select';
 
 interface Filters {
   search: string;
@@ -30,31 +31,24 @@ function query(f: Filters) {
   };
 }
 
-type ConvPage = { data: ConversationSummary[]; next_cursor: string | null };
-
 /** Conversations across channels; open one to read it, take it over and look after its user. */
 export default function InboxPage() {
   const bots = useBotNames();
   const [form, setForm] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
-  const [rows, setRows] = useState<ConversationSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [openId, setOpenId] = useState<string | null>(null);
-  const list = useApi(async () => {
-    const res = await post<ConvPage>('/get_conversations', { ...query(applied), limit: 30 });
-    setRows(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, [applied]);
-  const more = useAction(async () => {
-    const res = await post<ConvPage>('/get_conversations', { ...query(applied), limit: 30, cursor });
-    setRows((r) => [...r, ...res.data]);
-    setCursor(res.next_cursor);
-  });
-  const open = rows.find((r) => r.conversation_id === openId) ?? null;
+  const list = usePagedList((cursor) => post<ApiPage<ConversationSummary>>('/get_conversations', { ...query(applied), limit: 30, ...(cursor ? { cursor } : {}) }), [applied]);
+  const rows = list.rows;
+  // The open conversation is kept on its own: a reload reads page 1 again, and one from a later page
+  // ("Load more") must stay open. When the list has it, the list's copy is the fresher one.
+  const [open, setOpen] = useState<ConversationSummary | null>(null);
+  const openId = open?.conversation_id ?? null;
+  useEffect(() => {
+    const fresh = openId ? rows.find((r) => r.conversation_id === openId) : undefined;
+    if (fresh) setOpen(fresh);
+  }, [rows]);
   const detail = useRef<HTMLDivElement>(null);
-  const choose = (id: string) => {
-    setOpenId(id);
+  const choose = (c: ConversationSummary) => {
+    setOpen(c);
     // Stacked (narrow screens): the conversation opens below the list, so bring it into view.
     if (matchMedia('(max-width: 899px)').matches) requestAnimationFrame(() => detail.current?.scrollIntoView({ block: 'start' }));
   };
@@ -101,7 +95,7 @@ export default function InboxPage() {
           <ul class="inbox-items">
             {rows.map((c) => (
               <li key={c.conversation_id}>
-                <button type="button" class={`inbox-item ${c.conversation_id === openId ? 'open' : ''}`} aria-current={c.conversation_id === openId ? 'true' : undefined} onClick={() => choose(c.conversation_id)}>
+                <button type="button" class={`inbox-item ${c.conversation_id === openId ? 'open' : ''}`} aria-current={c.conversation_id === openId ? 'true' : undefined} onClick={() => choose(c)}>
                   <span class="inbox-item-head">
                     <strong>{c.user_id}</strong> <span class="badge">{c.channel}</span>
                     {!c.bot_enabled && <span class="badge bad">Taken over</span>}
@@ -115,8 +109,8 @@ export default function InboxPage() {
               </li>
             ))}
           </ul>
-          <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-          <ErrorBanner error={more.error} />
+          <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+          <ErrorBanner error={list.moreError} />
         </section>
         {open ? (
           <div class="inbox-detail" ref={detail}>
@@ -127,7 +121,7 @@ export default function InboxPage() {
               userId={open.user_id}
               version={open.last_message_at}
               onDeleted={() => {
-                setOpenId(null);
+                setOpen(null);
                 list.reload();
               }}
             />

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api';
+import { botLabel, useBotNames, type BotName } from '../components/bot-select';
 import { ConfirmButton } from '../components/confirm-button';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, SecretOnce, useAction, useApi, valueOf } from '../components/ui';
+import { usePagedList, type ApiPage } from '../components/paged-list';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, SecretOnce, useAction, valueOf } from '../components/ui';
 
 interface ApiKey {
   key_id: string;
@@ -13,25 +15,13 @@ interface ApiKey {
   created_at: string;
   last_used_at: string | null;
 }
-type KeyPage = { data: ApiKey[]; next_cursor: string | null };
 
 /** API keys: list, create (the secret shown once), revoke. */
 export default function KeysPage() {
-  const [keys, setKeys] = useState<ApiKey[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const list = useApi(async () => {
-    const res = await get<KeyPage>('/list_api_keys', { limit: 50 });
-    setKeys(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, []);
-  const more = useAction(async () => {
-    const res = await get<KeyPage>('/list_api_keys', { limit: 50, cursor: cursor ?? undefined });
-    setKeys((k) => [...k, ...res.data]);
-    setCursor(res.next_cursor);
-  });
-  const bots = useApi(() => get<{ data: Array<{ bot_id: string; name: string }> }>('/get_bots_with_names', { limit: 200 }), []);
-  const botName = (id: string) => bots.data?.data.find((b) => b.bot_id === id)?.name ?? id;
+  const list = usePagedList((cursor) => get<ApiPage<ApiKey>>('/list_api_keys', { limit: 50, cursor }), []);
+  const keys = list.rows;
+  const bots = useBotNames();
+  const botName = (id: string) => botLabel(bots.data, id);
   const [created, setCreated] = useState<(ApiKey & { key: string }) | null>(null);
   const [revoked, setRevoked] = useState<string | null>(null);
   const revoke = useAction(async (k: ApiKey) => {
@@ -44,7 +34,7 @@ export default function KeysPage() {
   return (
     <Page title="API keys">
       <CreateKey
-        bots={bots.data?.data ?? []}
+        bots={bots.data ?? []}
         onCreated={(k) => {
           setCreated(k);
           setRevoked(null);
@@ -109,13 +99,13 @@ export default function KeysPage() {
           </table>
         </div>
       )}
-      <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-      <ErrorBanner error={more.error} />
+      <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+      <ErrorBanner error={list.moreError} />
     </Page>
   );
 }
 
-function CreateKey({ bots, onCreated }: { bots: Array<{ bot_id: string; name: string }>; onCreated: (k: ApiKey & { key: string }) => void }) {
+function CreateKey({ bots, onCreated }: { bots: BotName[]; onCreated: (k: ApiKey & { key: string }) => void }) {
   const [name, setName] = useState('');
   const [scope, setScope] = useState<'admin' | 'conversation'>('conversation');
   const [botIds, setBotIds] = useState<string[]>([]);

@@ -1,5 +1,5 @@
+import { useBotNames } from '../components/bot-select';
 import { Page } from '../components/ui';
-import { useBotNames } from './numbers/bot-select';
 import { BuyNumber, ImportNumber } from './numbers/get-number';
 import { NumberList, useNumbers } from './numbers/number-list';
 import { SmsLog } from './numbers/sms-log';
@@ -12,8 +12,8 @@ export default function NumbersPage() {
     <Page title="Numbers">
       <NumberList numbers={numbers} bots={bots.data} />
       <div class="split">
-        <BuyNumber bots={bots.data} onBought={numbers.list.reload} />
-        <ImportNumber onImported={numbers.list.reload} />
+        <BuyNumber bots={bots.data} onBought={numbers.reload} />
+        <ImportNumber onImported={numbers.reload} />
       </div>
       <SmsLog bots={bots.data} />
     </Page>

@@ -25,8 +25,13 @@ export function AppearanceTab({ botId }: { botId: string }) {
     [botId],
   );
   const [ui, setUi] = useState<WidgetUi | null>(null);
+  // What the server holds: the edit sends only the fields that differ from it.
+  const [saved, setSaved] = useState<WidgetUi | null>(null);
   useEffect(() => {
-    if (current.data) setUi(current.data[0].ui);
+    if (current.data) {
+      setUi(current.data[0].ui);
+      setSaved(current.data[0].ui);
+    }
   }, [current.data]);
 
   const host = useRef<HTMLDivElement>(null);
@@ -47,11 +52,10 @@ export function AppearanceTab({ botId }: { botId: string }) {
 
   // Only what changed goes to the server, so an untouched default stays a default.
   const save = useSave(async () => {
-    const saved = current.data![0].ui;
     const patch: Record<string, unknown> = {};
-    for (const k of Object.keys(ui!) as Array<keyof WidgetUi>) if (ui![k] !== saved[k]) patch[k] = ui![k] === '' ? null : ui![k];
+    for (const k of Object.keys(ui!) as Array<keyof WidgetUi>) if (ui![k] !== saved![k]) patch[k] = ui![k] === '' ? null : ui![k];
     const res = await post<{ ui: WidgetUi }>('/edit_ui', { bot_id: botId, ui: patch });
-    current.data![0].ui = res.ui;
+    setSaved(res.ui);
     setUi(res.ui);
     return res;
   });

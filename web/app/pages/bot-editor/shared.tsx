@@ -1,5 +1,4 @@
 import { useState } from 'preact/hooks';
-import { get } from '../../api';
 import { ErrorBanner, useAction } from '../../components/ui';
 
 export interface Bot {
@@ -13,11 +12,6 @@ export interface Bot {
   response_resume_at: string | null;
   calendar_link: string | null;
   transfer_number: string | null;
-}
-
-/** There is no single-bot read in the API: page through get_bots until this one turns up. */
-export function findBot(botId: string): Promise<Bot> {
-  return get<Bot>('/get_bot', { bot_id: botId });
 }
 
 /** A save button's work: busy, the API's error, and "Saved" once it succeeded (until the next try). */

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { get, newIdempotencyKey, post } from '../../api';
+import { get, post } from '../../api';
+import { BotSelect, type BotName } from '../../components/bot-select';
+import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
 import { ErrorBanner, Field, Loading, useAction, useApi, valueOf } from '../../components/ui';
-import { BotSelect, type BotName } from '../numbers/bot-select';
 
 /**
  * A test call runs through `sinth call-sim`, which signs provider callbacks with the provider's secret:
@@ -50,10 +51,10 @@ export function TestCallCommand({ botId }: { botId: string }) {
 export function PlaceCall({ bots, botId, setBotId, onPlaced }: { bots: BotName[] | null; botId: string; setBotId: (v: string) => void; onPlaced: (callId: string) => void }) {
   const [to, setTo] = useState('');
   const [purpose, setPurpose] = useState('');
-  const [key, setKey] = useState(newIdempotencyKey);
+  const idem = useIdempotencyKey();
   const place = useAction(async () => {
-    const call = await post<{ call_id: string }>('/make_call', { bot_id: botId, to: to.trim(), ...(purpose.trim() ? { purpose: purpose.trim() } : {}) }, { idempotencyKey: key });
-    setKey(newIdempotencyKey());
+    const body = { bot_id: botId, to: to.trim(), ...(purpose.trim() ? { purpose: purpose.trim() } : {}) };
+    const call = await withIdempotencyKey(idem, (key) => post<{ call_id: string }>('/make_call', body, { idempotencyKey: key }));
     setTo('');
     setPurpose('');
     onPlaced(call.call_id);

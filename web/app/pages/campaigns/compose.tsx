@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { get, newIdempotencyKey, post } from '../../api';
+import { get, post } from '../../api';
+import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
 import { ErrorBanner, Field, Toggle, useAction, useApi, valueOf } from '../../components/ui';
 import { AudienceCount, useAudiencePreview, type Audience } from './audience-count';
 import { previewTemplate, type SampleUser } from './template';
@@ -48,7 +49,7 @@ export function Compose({ bots, onSent }: { bots: Array<{ bot_id: string; name: 
   const [quiet, setQuiet] = useState(true);
   const [sampleId, setSampleId] = useState('');
   // One key per composed campaign: a retried click (or a network retry) cannot send it twice.
-  const [key, setKey] = useState(newIdempotencyKey);
+  const idem = useIdempotencyKey();
 
   const users = useApi(async () => (bot ? (await get<{ data: User[] }>('/get_users', { bot_id: bot, limit: 20 })).data : []), [bot]);
   const sample = users.data?.find((u) => u.user_id === sampleId) ?? users.data?.[0] ?? NOBODY;
@@ -60,8 +61,8 @@ export function Compose({ bots, onSent }: { bots: Array<{ bot_id: string; name: 
   // An empty list still goes to the server, whose refusal is shown as it words it.
   const send = useAction(async () => {
     const schedule_at = later && when ? new Date(when).toISOString() : undefined;
-    const res = await post<SendResult>('/send_bulk_messages', { bot_id: bot, audience: audience ?? { [kind]: [] }, message, channel: 'sms', quiet_hours: quiet, ...(schedule_at ? { schedule_at } : {}) }, { idempotencyKey: key });
-    setKey(newIdempotencyKey());
+    const body = { bot_id: bot, audience: audience ?? { [kind]: [] }, message, channel: 'sms', quiet_hours: quiet, ...(schedule_at ? { schedule_at } : {}) };
+    const res = await withIdempotencyKey(idem, (key) => post<SendResult>('/send_bulk_messages', body, { idempotencyKey: key }));
     onSent(res);
   });
 

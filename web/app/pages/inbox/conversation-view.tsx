@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { newIdempotencyKey, post } from '../../api';
+import { post } from '../../api';
+import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
 import { ErrorBanner, Field, formatTime, Loading, MoreButton, Toggle, useAction, valueOf } from '../../components/ui';
 import { loadMessages, messageNotes, ROLE_NAMES, type ChatMessage, type ConversationSummary, type Rating } from './messages';
 
@@ -38,21 +39,22 @@ export function ConversationView({ conversation: c, onChanged }: { conversation:
   });
 
   const [draft, setDraft] = useState('');
-  const [sendKey, setSendKey] = useState(newIdempotencyKey);
+  const idem = useIdempotencyKey();
   const send = useAction(async () => {
     // SMS and calls need the words carried to the user; on the API/widget channel the fan reads the history.
     const deliver = c.channel === 'sms' || c.channel === 'voice';
-    const res = await post<{ message_id: string; content: string; created_at: string; delivered: boolean }>(
-      '/add_message_to_conversation',
-      { conversation_id: c.conversation_id, role: 'operator', content: draft, ...(deliver ? { deliver: true } : {}) },
-      { idempotencyKey: sendKey },
+    const res = await withIdempotencyKey(idem, (key) =>
+      post<{ message_id: string; content: string; created_at: string; delivered: boolean }>(
+        '/add_message_to_conversation',
+        { conversation_id: c.conversation_id, role: 'operator', content: draft, ...(deliver ? { deliver: true } : {}) },
+        { idempotencyKey: key },
+      ),
     );
     setMessages((m) => [
       ...m,
       { messageId: res.message_id, role: 'operator', text: res.content, at: res.created_at, status: 'ok', source: 'operator', rating: null, undelivered: deliver && !res.delivered },
     ]);
     setDraft('');
-    setSendKey(newIdempotencyKey());
     onChanged();
   });
 

@@ -46,11 +46,8 @@ export function useSources<T extends { status: SourceStatus }>(path: string, bot
   const [items, setItems] = useState<T[] | null>(null);
   const [hasMore, setHasMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const inFlight = useRef(false);
   const live = useRef(true);
-  const load = async () => {
-    if (inFlight.current) return;
-    inFlight.current = true;
+  const readOnce = async () => {
     try {
       const res = await get<{ data: T[]; next_cursor: string | null }>(path, { bot_id: botId, limit: 200 });
       if (!live.current) return;
@@ -59,13 +56,35 @@ export function useSources<T extends { status: SourceStatus }>(path: string, bot
       setError(null);
     } catch (e) {
       if (live.current) setError(e);
-    } finally {
-      inFlight.current = false;
     }
+  };
+  const read = useRef(readOnce);
+  read.current = readOnce;
+  const running = useRef<Promise<void> | null>(null);
+  const again = useRef(false);
+  // One read at a time. A poll skips while one runs; a reload (after a change the user made) waits for
+  // it and reads once more, since the running read may have started before the change.
+  const load = (queue: boolean): Promise<void> => {
+    if (running.current) {
+      if (queue) again.current = true;
+      return running.current;
+    }
+    const run = (async () => {
+      try {
+        do {
+          again.current = false;
+          await read.current();
+        } while (again.current && live.current);
+      } finally {
+        running.current = null;
+      }
+    })();
+    running.current = run;
+    return run;
   };
   useEffect(() => {
     live.current = true;
-    void load();
+    void load(true);
     return () => {
       live.current = false;
     };
@@ -73,10 +92,10 @@ export function useSources<T extends { status: SourceStatus }>(path: string, bot
   const busy = !!items?.some(pending);
   useEffect(() => {
     if (!busy && !watching) return;
-    const t = setInterval(() => void load(), POLL_MS);
+    const t = setInterval(() => void load(false), POLL_MS);
     return () => clearInterval(t);
   }, [busy, watching, botId]);
-  return { items, hasMore, error, reload: load, busy };
+  return { items, hasMore, error, reload: () => load(true), busy };
 }
 
 export function StatusBadge({ status, error }: { status: SourceStatus; error?: string | null }) {

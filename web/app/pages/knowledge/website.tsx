@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post } from '../../api';
-import { ErrorBanner, Field, formatTime, useAction, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, Progress, useAction, valueOf } from '../../components/ui';
 import { pending, StatusBadge, useSources, type PageRow } from './sources';
 
 /** Polls that must pass with nothing new and nothing pending before a crawl counts as finished. */
 const QUIET_POLLS = 6;
+/** The same before a crawl that found nothing counts as finished: its first page can take a while (robots.txt, a slow site). */
+const QUIET_POLLS_EMPTY = 20;
 const MAX_WATCH_MS = 10 * 60 * 1000;
 
 /**
@@ -27,7 +29,8 @@ export function Website({ botId }: { botId: string }) {
     const q = quiet.current;
     if (mine.length !== q.count || mine.some(pending)) quiet.current = { count: mine.length, polls: 0 };
     else q.polls++;
-    if ((mine.length > 0 && quiet.current.polls >= QUIET_POLLS) || Date.now() - crawl.started > MAX_WATCH_MS) setWatching(false);
+    const enough = mine.length > 0 ? QUIET_POLLS : QUIET_POLLS_EMPTY;
+    if (quiet.current.polls >= enough || Date.now() - crawl.started > MAX_WATCH_MS) setWatching(false);
   }, [pages.items]);
 
   const start = useAction(async () => {
@@ -77,7 +80,7 @@ export function Website({ botId }: { botId: string }) {
           )}
         </p>
       )}
-      {watching && mine.length > 0 && <ProgressLine value={done + failed} total={mine.length} />}
+      {watching && mine.length > 0 && <Progress value={(done + failed) / mine.length} label="Pages indexed so far" />}
       <ErrorBanner error={pages.error} />
       <ErrorBanner error={remove.error} />
       {pages.items && pages.items.length === 0 && !crawl && <p class="muted">No pages yet.</p>}
@@ -120,14 +123,5 @@ export function Website({ botId }: { botId: string }) {
       )}
       {pages.hasMore && <p class="muted">Showing the newest 200 pages.</p>}
     </section>
-  );
-}
-
-function ProgressLine({ value, total }: { value: number; total: number }) {
-  const pct = total ? Math.round((value / total) * 100) : 0;
-  return (
-    <div class="progress" role="progressbar" aria-label="Pages indexed so far" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
-      <div class="bar" style={{ width: `${pct}%` }} />
-    </div>
   );
 }

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { get, newIdempotencyKey, post } from '../../api';
+import { get, post } from '../../api';
+import { BotSelect, type BotName } from '../../components/bot-select';
+import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
 import { ErrorBanner, Field, useAction, valueOf } from '../../components/ui';
-import { BotSelect, type BotName } from './bot-select';
 
 interface Available {
   phone_number: string;
@@ -20,8 +21,8 @@ export function BuyNumber({ bots, onBought }: { bots: BotName[] | null; onBought
   const [contains, setContains] = useState('');
   const [botId, setBotId] = useState('');
   const [offers, setOffers] = useState<Available[] | null>(null);
-  // One key per offered number: a double click or a retry after a timeout buys it once.
-  const [keys] = useState(() => new Map<string, string>());
+  // A double click or a retry after a timeout buys a number once (the key is per attempt and number).
+  const idem = useIdempotencyKey();
   const [bought, setBought] = useState<string | null>(null);
   const search = useAction(async () => {
     setBought(null);
@@ -35,8 +36,8 @@ export function BuyNumber({ bots, onBought }: { bots: BotName[] | null; onBought
     setOffers(res.data);
   });
   const buy = useAction(async (phone: string) => {
-    if (!keys.has(phone)) keys.set(phone, newIdempotencyKey());
-    await post('/purchase_twilio_number', { phone_number: phone, ...(botId ? { bot_id: botId } : {}) }, { idempotencyKey: keys.get(phone) });
+    const body = { phone_number: phone, ...(botId ? { bot_id: botId } : {}) };
+    await withIdempotencyKey(idem, (key) => post('/purchase_twilio_number', body, { idempotencyKey: `${key}:${phone}` }));
     setOffers((o) => o?.filter((x) => x.phone_number !== phone) ?? null);
     setBought(phone);
     onBought(phone);

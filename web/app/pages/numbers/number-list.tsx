@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, formatTime, Loading, MoreButton, useAction, useApi } from '../../components/ui';
-import { botLabel, type BotName } from './bot-select';
+import { botLabel, type BotName } from '../../components/bot-select';
+import { usePagedList, type ApiPage } from '../../components/paged-list';
+import { ErrorBanner, formatTime, Loading, MoreButton, useAction } from '../../components/ui';
 
 export interface PhoneNumber {
   number_id: string;
@@ -13,28 +14,13 @@ export interface PhoneNumber {
   created_at: string;
 }
 
-type NumberPage = { data: PhoneNumber[]; next_cursor: string | null };
-
 export function useNumbers() {
-  const [rows, setRows] = useState<PhoneNumber[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const list = useApi(async () => {
-    const res = await get<NumberPage>('/get_phone_numbers', { limit: 50 });
-    setRows(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, []);
-  const more = useAction(async () => {
-    const res = await get<NumberPage>('/get_phone_numbers', { limit: 50, cursor });
-    setRows((r) => [...r, ...res.data]);
-    setCursor(res.next_cursor);
-  });
-  return { rows, cursor, list, more };
+  return usePagedList((cursor) => get<ApiPage<PhoneNumber>>('/get_phone_numbers', { limit: 50, cursor }), []);
 }
 
 /** The account's numbers, each with its routing: assign to a bot, or detach. */
-export function NumberList({ numbers, bots }: { numbers: ReturnType<typeof useNumbers>; bots: BotName[] | null }) {
-  const { rows, cursor, list, more } = numbers;
+export function NumberList({ numbers: list, bots }: { numbers: ReturnType<typeof useNumbers>; bots: BotName[] | null }) {
+  const rows = list.rows;
   return (
     <section class="card" aria-labelledby="numbers-title">
       <h2 id="numbers-title">Your numbers</h2>
@@ -60,8 +46,8 @@ export function NumberList({ numbers, bots }: { numbers: ReturnType<typeof useNu
           </table>
         </div>
       )}
-      <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-      <ErrorBanner error={more.error} />
+      <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+      <ErrorBanner error={list.moreError} />
     </section>
   );
 }

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../../api';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, useAction, useApi, valueOf } from '../../components/ui';
-import { BotSelect, type BotName } from './bot-select';
+import { BotSelect, type BotName } from '../../components/bot-select';
+import { usePagedList, type ApiPage } from '../../components/paged-list';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, valueOf } from '../../components/ui';
 
 interface Sms {
   sms_id: string;
@@ -34,21 +35,12 @@ export function SmsLog({ bots }: { bots: BotName[] | null }) {
   }, [bots]);
   const [status, setStatus] = useState('');
   const [direction, setDirection] = useState('');
-  const [rows, setRows] = useState<Sms[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const q = () => ({ bot_id: botId, limit: 50, ...(status ? { status } : {}), ...(direction ? { direction } : {}) });
-  const list = useApi(async () => {
-    if (!botId) return null;
-    const res = await get<{ data: Sms[]; next_cursor: string | null }>('/get_sms_messages', q());
-    setRows(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, [botId, status, direction]);
-  const more = useAction(async () => {
-    const res = await get<{ data: Sms[]; next_cursor: string | null }>('/get_sms_messages', { ...q(), cursor });
-    setRows((r) => [...r, ...res.data]);
-    setCursor(res.next_cursor);
-  });
+  const list = usePagedList(
+    async (cursor) =>
+      botId ? get<ApiPage<Sms>>('/get_sms_messages', { bot_id: botId, limit: 50, ...(status ? { status } : {}), ...(direction ? { direction } : {}), cursor }) : { data: [], next_cursor: null },
+    [botId, status, direction],
+  );
+  const rows = list.rows;
   return (
     <section class="card" aria-labelledby="sms-title">
       <div class="page-head">
@@ -118,8 +110,8 @@ export function SmsLog({ bots }: { bots: BotName[] | null }) {
           </table>
         </div>
       )}
-      <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-      <ErrorBanner error={more.error} />
+      <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+      <ErrorBanner error={list.moreError} />
     </section>
   );
 }

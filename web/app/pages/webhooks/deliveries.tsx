@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, useAction, useApi, valueOf } from '../../components/ui';
+import { usePagedList, type ApiPage } from '../../components/paged-list';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, useAction, valueOf } from '../../components/ui';
 
 interface Delivery {
   delivery_id: string;
@@ -15,29 +16,17 @@ interface Delivery {
   next_attempt_at: string | null;
   created_at: string;
 }
-type DeliveryPage = { data: Delivery[]; next_cursor: string | null };
 
 const BADGE: Record<Delivery['status'], string> = { succeeded: 'ok', failed: 'bad', dead: 'bad', pending: '' };
 
 /** One endpoint's deliveries (get_webhook_deliveries), filterable by status, each retryable. */
 export function Deliveries({ webhookId }: { webhookId: string }) {
   const [status, setStatus] = useState('');
-  const [rows, setRows] = useState<Delivery[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const list = useApi(async () => {
-    const res = await get<DeliveryPage>('/get_webhook_deliveries', { webhook_id: webhookId, status: status || undefined, limit: 20 });
-    setRows(res.data);
-    setCursor(res.next_cursor);
-    return res;
-  }, [webhookId, status]);
-  const more = useAction(async () => {
-    const res = await get<DeliveryPage>('/get_webhook_deliveries', { webhook_id: webhookId, status: status || undefined, limit: 20, cursor: cursor ?? undefined });
-    setRows((r) => [...r, ...res.data]);
-    setCursor(res.next_cursor);
-  });
+  const list = usePagedList((cursor) => get<ApiPage<Delivery>>('/get_webhook_deliveries', { webhook_id: webhookId, status: status || undefined, limit: 20, cursor }), [webhookId, status]);
+  const rows = list.rows;
   const retry = useAction(async (id: string) => {
     const d = await post<Delivery>('/retry_webhook_delivery', { delivery_id: id });
-    setRows((r) => r.map((x) => (x.delivery_id === id ? d : x)));
+    list.update((r) => r.map((x) => (x.delivery_id === id ? d : x)));
   });
 
   return (
@@ -101,8 +90,8 @@ export function Deliveries({ webhookId }: { webhookId: string }) {
           </table>
         </div>
       )}
-      <MoreButton hasMore={!!cursor} onMore={() => void more.run()} busy={more.busy} />
-      <ErrorBanner error={more.error} />
+      <MoreButton hasMore={list.hasMore} onMore={() => void list.more()} busy={list.moreBusy} />
+      <ErrorBanner error={list.moreError} />
     </div>
   );
 }

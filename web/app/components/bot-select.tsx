@@ -1,10 +1,7 @@
-import { get } from '../../api';
-import { Field, useApi, valueOf } from '../../components/ui';
+import { get } from '../api';
+import { Field, useApi, valueOf } from './ui';
 
-/**
- * The account's bots for the pages that filter or route by bot (numbers, SMS log, inbox, calls).
- * Kept here rather than in components/ because only these three pages use it so far.
- */
+/** The account's bots, by name, for the pages that filter, route or pick by bot. */
 export interface BotName {
   bot_id: string;
   name: string;
