@@ -139,3 +139,26 @@ export function MoreButton({ hasMore, onMore, busy }: { hasMore: boolean; onMore
 
 export type InputEvent = JSX.TargetedEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, Event>;
 export const valueOf = (e: InputEvent) => e.currentTarget.value;
+
+export type Column = string | { hidden: string };
+
+/** A table's header row; a `{hidden}` column is named for screen readers only (an actions column). */
+export function TableHead({ columns }: { columns: Column[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th scope="col" key={typeof c === 'string' ? c : c.hidden}>
+            {typeof c === 'string' ? c : <span class="visually-hidden">{c.hidden}</span>}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** A form's submit handler: the page stays, `run` does the work. */
+export const submitting = (run: () => unknown) => (e: Event) => {
+  e.preventDefault();
+  void run();
+};

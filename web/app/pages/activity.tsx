@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, getSession } from '../api';
 import { usePagedList, type ApiPage } from '../components/paged-list';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, valueOf } from '../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, TableHead, valueOf } from '../components/ui';
 
 interface Log {
   log_id: string;
@@ -103,16 +103,7 @@ export default function ActivityPage() {
         <div class="table-wrap">
           <table class="responsive">
             <caption class="visually-hidden">Activity, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Object</th>
-                <th scope="col">Details</th>
-                <th scope="col">From</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time', 'Actor', 'Action', 'Object', 'Details', 'From']} />
             <tbody>
               {rows.map((r) => (
                 <tr key={r.log_id}>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { post, setSession, type Session } from '../api';
-import { ErrorBanner, Field, SecretOnce, useAction, valueOf } from '../components/ui';
+import { ErrorBanner, Field, SecretOnce, submitting, useAction, valueOf } from '../components/ui';
 import { BASE, currentPath, navigate } from '../router';
 
 /** Sign up and log in: both end with a dashboard session from /login. */
@@ -44,10 +44,7 @@ export default function AuthPage() {
   return (
     <form
       class="card"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void action.run();
-      }}
+      onSubmit={submitting(() => action.run())}
     >
       <h1>{signingUp ? 'Create your sinth account' : 'Log in to sinth'}</h1>
       {signingUp && (

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api';
-import { ErrorBanner, Field, Loading, Page, Toggle, useAction, useApi, valueOf } from '../components/ui';
+import { ErrorBanner, Field, Loading, Page, submitting, Toggle, useAction, useApi, valueOf } from '../components/ui';
 import { BASE } from '../router';
 import { AppearanceTab } from './bot-editor/appearance-tab';
 import { ContactTab } from './bot-editor/contact-tab';
@@ -60,10 +60,7 @@ export default function BotEditorPage({ params }: { params: Record<string, strin
       <div class="card bot-head">
         <form
           class="inline-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void rename.run();
-          }}
+          onSubmit={submitting(() => rename.run())}
         >
           <Field label="Bot name">
             <input required maxLength={100} value={name} onInput={(e) => setName(valueOf(e))} />

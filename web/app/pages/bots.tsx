@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../api';
 import { useIdempotencyKey, withIdempotencyKey } from '../components/idempotency';
 import { usePagedList, type ApiPage } from '../components/paged-list';
-import { ErrorBanner, Field, Loading, MoreButton, Page, useAction, valueOf } from '../components/ui';
+import { ErrorBanner, Field, Loading, MoreButton, Page, submitting, useAction, valueOf } from '../components/ui';
 import { BASE, navigate } from '../router';
 
 interface Bot {
@@ -30,10 +30,7 @@ export default function BotsPage() {
       <form
         class="card inline"
         aria-label="Create a bot"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void create.run();
-        }}
+        onSubmit={submitting(() => create.run())}
       >
         <Field label="Bot name">
           <input name="name" required maxLength={100} value={name} onInput={(e) => setName(valueOf(e))} />

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { get } from '../api';
 import { botLabel, BotSelect, useBotNames } from '../components/bot-select';
 import { usePagedList, type ApiPage } from '../components/paged-list';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, valueOf } from '../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, TableHead, valueOf } from '../components/ui';
 import { CallDetail, type CallView } from './calls/call-detail';
 import { StatusBadge } from './calls/call-status';
 import { PlaceCall } from './calls/place-call';
@@ -69,16 +69,7 @@ export default function CallsPage() {
         {rows.length > 0 && (
           <div class="table-wrap">
             <table class="responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Bot</th>
-                  <th scope="col">From → to</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Open</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Started', 'Bot', 'From → to', 'Status', 'Duration', 'Open']} />
               <tbody>
                 {rows.map((c) => (
                   <tr key={c.call_id} aria-current={c.call_id === openId ? 'true' : undefined}>

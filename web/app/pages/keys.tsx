@@ -3,7 +3,7 @@ import { get, post } from '../api';
 import { botLabel, useBotNames, type BotName } from '../components/bot-select';
 import { ConfirmButton } from '../components/confirm-button';
 import { usePagedList, type ApiPage } from '../components/paged-list';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, SecretOnce, useAction, valueOf } from '../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, Page, SecretOnce, submitting, TableHead, useAction, valueOf } from '../components/ui';
 
 interface ApiKey {
   key_id: string;
@@ -54,19 +54,7 @@ export default function KeysPage() {
       {keys.length > 0 && (
         <div class="table-wrap">
           <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Bots and origins</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Prefix', 'Scope', 'Bots and origins', 'Created', 'Last used', { hidden: 'Actions' }]} />
             <tbody>
               {keys.map((k) => (
                 <tr key={k.key_id}>
@@ -126,10 +114,7 @@ function CreateKey({ bots, onCreated }: { bots: BotName[]; onCreated: (k: ApiKey
     <form
       class="card"
       aria-label="Create an API key"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void create.run();
-      }}
+      onSubmit={submitting(() => create.run())}
     >
       <h2>Create a key</h2>
       <div class="split">

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api';
-import { ErrorBanner, Field, formatTime, Loading, Page, Toggle, useAction, useApi, valueOf } from '../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, Page, submitting, Toggle, useAction, useApi, valueOf } from '../components/ui';
 
 interface Settings {
   emails: string[];
@@ -67,10 +67,7 @@ function SettingsForm({ initial }: { initial: Settings }) {
     <form
       class="card"
       aria-label="Notification settings"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.run();
-      }}
+      onSubmit={submitting(() => save.run())}
     >
       {current.delivery === 'logged' && (
         <p class="notice">This server has no SMTP_URL: notification emails are written to its log, not sent.</p>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { authHeaders, getSession, newIdempotencyKey, toApiError } from '../api';
-import { Field, Page, valueOf } from '../components/ui';
+import { Field, Page, submitting, valueOf } from '../components/ui';
 import { BASE } from '../router';
 import { followTurn } from '../../shared/sse';
 import { AssistantTurn, type Turn } from './playground/turn';
@@ -110,10 +110,7 @@ export default function PlaygroundPage({ params }: { params: Record<string, stri
       </div>
       <form
         class="playground-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void send();
-        }}
+        onSubmit={submitting(() => send())}
       >
         <Field label="Message" hint="Enter sends; Shift+Enter starts a new line.">
           <textarea

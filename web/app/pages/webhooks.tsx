@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api';
 import { ConfirmButton } from '../components/confirm-button';
-import { ErrorBanner, Field, formatTime, Loading, Page, SecretOnce, useAction, useApi, valueOf } from '../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, Page, SecretOnce, submitting, useAction, useApi, valueOf } from '../components/ui';
 import { Deliveries } from './webhooks/deliveries';
 import { WEBHOOK_EVENT_TYPES } from '../../../src/core/webhook-event-types';
 
@@ -96,10 +96,7 @@ function AddWebhook({ onAdded }: { onAdded: (w: Webhook & { secret: string }) =>
     <form
       class="card"
       aria-label="Add a webhook"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void add.run();
-      }}
+      onSubmit={submitting(() => add.run())}
     >
       <h2>Add an endpoint</h2>
       <Field label="Endpoint URL" hint="Receives each event as a JSON POST signed per Standard Webhooks.">

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, Loading, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, Loading, submitting, useApi, valueOf } from '../../components/ui';
 import { mountWidgetPreview, type WidgetUi } from '../../../widget/preview';
 import { SaveStatus, useSave } from './shared';
 
@@ -68,10 +68,7 @@ export function AppearanceTab({ botId }: { botId: string }) {
     <div class="split appearance">
       <form
         noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save.run();
-        }}
+        onSubmit={submitting(() => save.run())}
       >
         <Field label="Title">
           <input maxLength={60} value={ui.title} onInput={(e) => set('title', valueOf(e))} />

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { post } from '../../api';
-import { Field, valueOf } from '../../components/ui';
+import { Field, submitting, valueOf } from '../../components/ui';
 import { SaveStatus, useSave, type Bot } from './shared';
 
 /** Where the bot sends people: a booking link, and the number calls are transferred to. */
@@ -22,10 +22,7 @@ export function ContactTab({ bot, onSaved }: { bot: Bot; onSaved: (patch: Partia
     <div class="split">
       <form
         class="card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void saveLink.run();
-        }}
+        onSubmit={submitting(() => saveLink.run())}
       >
         <Field label="Calendar link" hint="An https booking link the bot offers; empty removes it.">
           <input inputMode="url" value={link} onInput={(e) => setLink(valueOf(e))} placeholder="https://" />
@@ -37,10 +34,7 @@ export function ContactTab({ bot, onSaved }: { bot: Bot; onSaved: (patch: Partia
       </form>
       <form
         class="card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void saveNumber.run();
-        }}
+        onSubmit={submitting(() => saveNumber.run())}
       >
         <Field label="Transfer number" hint="E.164, e.g. +14155550123; calls go here when the caller asks for a person. Empty removes it.">
           <input type="tel" value={number} onInput={(e) => setNumber(valueOf(e))} />

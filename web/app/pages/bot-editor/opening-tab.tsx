@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, Loading, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, Loading, submitting, useApi, valueOf } from '../../components/ui';
 import { SaveStatus, useSave } from './shared';
 
 /** The greeting a new conversation starts with. */
@@ -15,10 +15,7 @@ export function OpeningTab({ botId }: { botId: string }) {
   if (current.error) return <ErrorBanner error={current.error} />;
   return (
     <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.run();
-      }}
+      onSubmit={submitting(() => save.run())}
     >
       <Field label="Opening message" hint="Sent when a conversation starts. Leave empty for none.">
         <textarea rows={4} maxLength={2000} value={text} onInput={(e) => setText(valueOf(e))} />

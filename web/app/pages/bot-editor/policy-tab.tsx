@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, Loading, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, Loading, submitting, useApi, valueOf } from '../../components/ui';
 import { SaveStatus, useSave } from './shared';
 
 interface Policy {
@@ -44,10 +44,7 @@ export function PolicyTab({ botId }: { botId: string }) {
   if (!p) return null;
   return (
     <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.run();
-      }}
+      onSubmit={submitting(() => save.run())}
     >
       <label class="check">
         <input type="checkbox" checked={p.age_gate} onChange={(e) => setP({ ...p, age_gate: e.currentTarget.checked })} /> Age gate: users confirm they are 18 or older first

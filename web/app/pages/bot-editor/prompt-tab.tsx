@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, useAction, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, submitting, useAction, useApi, valueOf } from '../../components/ui';
 import { SaveStatus, useSave } from './shared';
 
 interface PromptVersion {
@@ -59,10 +59,7 @@ export function PromptTab({ botId }: { botId: string }) {
   return (
     <div>
       <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void save.run();
-        }}
+        onSubmit={submitting(() => save.run())}
       >
         <Field label="Prompt" hint={`Currently version ${version ?? '?'}. Each save keeps a version you can restore.`}>
           <textarea rows={12} maxLength={32000} value={text} onInput={(e) => setText(valueOf(e))} />

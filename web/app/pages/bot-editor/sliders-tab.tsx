@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, Loading, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, Loading, submitting, useApi, valueOf } from '../../components/ui';
 import { SaveStatus, useSave } from './shared';
 
 const BUILTIN: Record<string, string> = {
@@ -31,10 +31,7 @@ export function SlidersTab({ botId }: { botId: string }) {
   const names = [...Object.keys(BUILTIN).filter((n) => n in values), ...Object.keys(values).filter((n) => !(n in BUILTIN))];
   return (
     <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.run();
-      }}
+      onSubmit={submitting(() => save.run())}
     >
       <div class="sliders">
         {names.map((name) => (

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, Loading, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, Loading, submitting, useApi, valueOf } from '../../components/ui';
 import { SaveStatus, useSave } from './shared';
 
 interface Voice {
@@ -67,10 +67,7 @@ export function VoiceTab({ botId }: { botId: string }) {
   return (
     <form
       noValidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save.run();
-      }}
+      onSubmit={submitting(() => save.run())}
     >
       <div class="split">
         <div>

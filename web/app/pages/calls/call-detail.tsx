@@ -1,5 +1,5 @@
 import { get, post } from '../../api';
-import { ErrorBanner, formatTime, Loading, useAction, useApi } from '../../components/ui';
+import { ErrorBanner, formatTime, Loading, TableHead, useAction, useApi } from '../../components/ui';
 import { StatusBadge } from './call-status';
 
 interface Turn {
@@ -152,15 +152,7 @@ export function CallDetail({ callId, onChanged }: { callId: string; onChanged: (
       ) : (
         <div class="table-wrap">
           <table class="responsive call-transcript">
-            <thead>
-              <tr>
-                <th scope="col">Who</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Text</th>
-                <th scope="col">Time</th>
-                <th scope="col">Latency</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Who', 'Kind', 'Text', 'Time', 'Latency']} />
             <tbody>
               {c.transcript.map((t) => (
                 <tr key={t.turn_id} class={`turn-${t.role}`}>

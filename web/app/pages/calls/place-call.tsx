@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../../api';
 import { BotSelect, type BotName } from '../../components/bot-select';
 import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
-import { ErrorBanner, Field, Loading, useAction, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, Loading, submitting, useAction, useApi, valueOf } from '../../components/ui';
 
 /**
  * A test call runs through `sinth call-sim`, which signs provider callbacks with the provider's secret:
@@ -62,10 +62,7 @@ export function PlaceCall({ bots, botId, setBotId, onPlaced }: { bots: BotName[]
   return (
     <form
       aria-label="Place a call"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void place.run();
-      }}
+      onSubmit={submitting(() => place.run())}
     >
       <BotSelect label="Bot to call with" bots={bots} value={botId} onChange={setBotId} anyLabel="Choose a bot" required />
       <TestCallCommand botId={botId} />

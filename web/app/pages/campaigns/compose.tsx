@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../../api';
 import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
-import { ErrorBanner, Field, Toggle, useAction, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, submitting, Toggle, useAction, useApi, valueOf } from '../../components/ui';
 import { AudienceCount, useAudiencePreview, type Audience } from './audience-count';
 import { previewTemplate, type SampleUser } from './template';
 
@@ -70,10 +70,7 @@ export function Compose({ bots, onSent }: { bots: Array<{ bot_id: string; name: 
     <form
       class="card"
       aria-label="Compose a campaign"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void send.run();
-      }}
+      onSubmit={submitting(() => send.run())}
     >
       <h2>New SMS campaign</h2>
       <div class="split">

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post } from '../../api';
 import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, Toggle, useAction, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, submitting, Toggle, useAction, valueOf } from '../../components/ui';
 import { loadMessages, messageNotes, ROLE_NAMES, type ChatMessage, type ConversationSummary, type Rating } from './messages';
 
 /** One conversation: its messages, the takeover switch and the operator's reply box. */
@@ -140,10 +140,7 @@ function MessageItem({ message: m, botId, onEdited }: { message: ChatMessage; bo
       </span>
       {editing ? (
         <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save.run();
-          }}
+          onSubmit={submitting(() => save.run())}
         >
           <Field label="Corrected reply" hint="Saved as the bot's answer to the question before it, on every channel.">
             <textarea value={text} required maxLength={4000} onInput={(e) => setText(valueOf(e))} />

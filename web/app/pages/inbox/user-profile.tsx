@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../../api';
-import { ErrorBanner, Field, formatTime, Loading, Toggle, useAction, useApi, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, submitting, Toggle, useAction, useApi, valueOf } from '../../components/ui';
 
 interface UserDetail {
   user_id: string;
@@ -72,10 +72,7 @@ export function UserProfile({ botId, userId, version, onDeleted }: { botId: stri
         </dd>
       </dl>
       <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void update.run({ tags: tags.split(',').map((t) => t.trim()).filter(Boolean) });
-        }}
+        onSubmit={submitting(() => update.run({ tags: tags.split(',').map((t) => t.trim()).filter(Boolean) }))}
       >
         <Field label="Tags" hint="Separated by commas">
           <input value={tags} onInput={(e) => setTags(valueOf(e))} />

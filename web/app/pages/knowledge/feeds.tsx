@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { post } from '../../api';
-import { ErrorBanner, Field, formatTime, useAction, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, submitting, TableHead, useAction, valueOf } from '../../components/ui';
 import { StatusBadge, useSources, type FeedRow } from './sources';
 
 /** CSV or JSON feeds: rows become passages, refreshed on a schedule. */
@@ -23,10 +23,7 @@ export function Feeds({ botId }: { botId: string }) {
       <form
         class="inline-form"
         noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void add.run();
-        }}
+        onSubmit={submitting(() => add.run())}
       >
         <Field label="Feed URL (CSV or JSON)">
           <input inputMode="url" value={url} onInput={(e) => setUrl(valueOf(e))} placeholder="https://" />
@@ -45,15 +42,7 @@ export function Feeds({ botId }: { botId: string }) {
       {feeds.items && feeds.items.length > 0 && (
         <div class="table-wrap">
           <table class="responsive" aria-label="Feeds">
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Status</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Refreshed</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <TableHead columns={['URL', 'Status', 'Rows', 'Refreshed', 'Actions']} />
             <tbody>
               {feeds.items.map((f) => (
                 <tr key={f.feed_id}>

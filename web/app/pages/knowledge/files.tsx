@@ -1,5 +1,5 @@
 import { post } from '../../api';
-import { ErrorBanner, formatTime, useAction } from '../../components/ui';
+import { ErrorBanner, formatTime, TableHead, useAction } from '../../components/ui';
 import { formatBytes, StatusBadge, type FileRow } from './sources';
 
 /** Uploaded files with their ingestion status and error. */
@@ -17,15 +17,7 @@ export function FilesTable({ botId, files }: { botId: string; files: { items: Fi
       {files.items && files.items.length > 0 && (
         <div class="table-wrap">
           <table class="responsive" aria-label="Files">
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">Status</th>
-                <th scope="col">Passages</th>
-                <th scope="col">Added</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <TableHead columns={['File', 'Status', 'Passages', 'Added', 'Actions']} />
             <tbody>
               {files.items.map((f) => (
                 <tr key={f.file_id} data-source={f.file_id}>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get } from '../../api';
-import { ErrorBanner, Field, useAction, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, submitting, useAction, valueOf } from '../../components/ui';
 
 interface Passage {
   chunk_id: string;
@@ -28,10 +28,7 @@ export function KnowledgeSearch({ botId }: { botId: string }) {
       <form
         class="inline-form"
         role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void search.run();
-        }}
+        onSubmit={submitting(() => search.run())}
       >
         <Field label="Question to search the knowledge for">
           <input type="search" value={query} onInput={(e) => setQuery(valueOf(e))} />

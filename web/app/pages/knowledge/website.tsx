@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post } from '../../api';
-import { ErrorBanner, Field, formatTime, Progress, useAction, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, Progress, submitting, TableHead, useAction, valueOf } from '../../components/ui';
 import { pending, StatusBadge, useSources, type PageRow } from './sources';
 
 /** Polls that must pass with nothing new and nothing pending before a crawl counts as finished. */
@@ -50,10 +50,7 @@ export function Website({ botId }: { botId: string }) {
       <form
         class="inline-form"
         noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void start.run();
-        }}
+        onSubmit={submitting(() => start.run())}
       >
         <Field label="Website URL">
           <input inputMode="url" value={url} onInput={(e) => setUrl(valueOf(e))} placeholder="https://" />
@@ -87,15 +84,7 @@ export function Website({ botId }: { botId: string }) {
       {pages.items && pages.items.length > 0 && (
         <div class="table-wrap">
           <table class="responsive" aria-label="Pages">
-            <thead>
-              <tr>
-                <th scope="col">Page</th>
-                <th scope="col">Status</th>
-                <th scope="col">Passages</th>
-                <th scope="col">Fetched</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Page', 'Status', 'Passages', 'Fetched', 'Actions']} />
             <tbody>
               {pages.items.map((p) => (
                 <tr key={p.page_id}>

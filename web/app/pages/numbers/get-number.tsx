@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../../api';
 import { BotSelect, type BotName } from '../../components/bot-select';
 import { useIdempotencyKey, withIdempotencyKey } from '../../components/idempotency';
-import { ErrorBanner, Field, useAction, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, submitting, TableHead, useAction, valueOf } from '../../components/ui';
 
 interface Available {
   phone_number: string;
@@ -48,10 +48,7 @@ export function BuyNumber({ bots, onBought }: { bots: BotName[] | null; onBought
       <form
         class="card inline"
         aria-label="Search numbers for sale"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void search.run();
-        }}
+        onSubmit={submitting(() => search.run())}
       >
         <Field label="Country" hint="Two letters, e.g. US">
           <input value={country} required pattern="[A-Za-z]{2}" maxLength={2} onInput={(e) => setCountry(valueOf(e))} />
@@ -82,16 +79,7 @@ export function BuyNumber({ bots, onBought }: { bots: BotName[] | null; onBought
           ) : (
             <div class="table-wrap">
               <table class="responsive">
-                <thead>
-                  <tr>
-                    <th scope="col">Number</th>
-                    <th scope="col">Where</th>
-                    <th scope="col">Can</th>
-                    <th scope="col">
-                      Buy
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Number', 'Where', 'Can', 'Buy']} />
                 <tbody>
                   {offers.map((o) => (
                     <tr key={o.phone_number}>
@@ -141,10 +129,7 @@ export function ImportNumber({ onImported }: { onImported: (phone: string) => vo
       <form
         class="card inline"
         aria-label="Import a Twilio number"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void run.run();
-        }}
+        onSubmit={submitting(() => run.run())}
       >
         <Field label="Phone number" hint="E.164, e.g. +14155550123">
           <input value={phone} required type="tel" onInput={(e) => setPhone(valueOf(e))} />

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../../api';
 import { botLabel, type BotName } from '../../components/bot-select';
 import { usePagedList, type ApiPage } from '../../components/paged-list';
-import { ErrorBanner, formatTime, Loading, MoreButton, useAction } from '../../components/ui';
+import { ErrorBanner, formatTime, Loading, MoreButton, submitting, TableHead, useAction } from '../../components/ui';
 
 export interface PhoneNumber {
   number_id: string;
@@ -29,15 +29,7 @@ export function NumberList({ numbers: list, bots }: { numbers: ReturnType<typeof
       {rows.length > 0 && (
         <div class="table-wrap">
           <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Number</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Bot</th>
-                <th scope="col">Routes</th>
-                <th scope="col">Routing</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Number', 'Provider', 'Bot', 'Routes', 'Routing']} />
             <tbody>
               {rows.map((n) => (
                 <NumberRow key={n.number_id} n={n} bots={bots} onChanged={list.reload} />
@@ -82,10 +74,7 @@ function NumberRow({ n, bots, onChanged }: { n: PhoneNumber; bots: BotName[] | n
         <form
           class="numbers-assign"
           aria-label={`Routing of ${n.phone_number}`}
-          onSubmit={(e) => {
-            e.preventDefault();
-            void assign.run();
-          }}
+          onSubmit={submitting(() => assign.run())}
         >
           <label class="field">
             <span class="label">Bot for {n.phone_number}</span>

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get } from '../../api';
 import { BotSelect, type BotName } from '../../components/bot-select';
 import { usePagedList, type ApiPage } from '../../components/paged-list';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, TableHead, valueOf } from '../../components/ui';
 
 interface Sms {
   sms_id: string;
@@ -75,16 +75,7 @@ export function SmsLog({ bots }: { bots: BotName[] | null }) {
       {botId && rows.length > 0 && (
         <div class="table-wrap">
           <table class="responsive sms-log">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Direction</th>
-                <th scope="col">From → to</th>
-                <th scope="col">Text</th>
-                <th scope="col">Status</th>
-                <th scope="col">Parts</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time', 'Direction', 'From → to', 'Text', 'Status', 'Parts']} />
             <tbody>
               {rows.map((s) => (
                 <tr key={s.sms_id}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../../api';
 import { usePagedList, type ApiPage } from '../../components/paged-list';
-import { ErrorBanner, Field, formatTime, Loading, MoreButton, useAction, valueOf } from '../../components/ui';
+import { ErrorBanner, Field, formatTime, Loading, MoreButton, TableHead, useAction, valueOf } from '../../components/ui';
 
 interface Delivery {
   delivery_id: string;
@@ -51,19 +51,7 @@ export function Deliveries({ webhookId }: { webhookId: string }) {
       {rows.length > 0 && (
         <div class="table-wrap">
           <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last answer</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Next retry</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Event', 'Status', 'Last answer', 'Latency', 'Attempts', 'Next retry', { hidden: 'Actions' }]} />
             <tbody>
               {rows.map((d) => (
                 <tr key={d.delivery_id}>
