@@ -7,6 +7,7 @@ import { main as voice } from './voice.js';
 import { main as webhooks } from './webhooks.js';
 import { main as analytics } from './analytics.js';
 import { main as web } from './web.js';
+import { main as scaleOut } from './scale-out.js';
 
 await foundation();
 await conversation();
@@ -16,3 +17,4 @@ await voice();
 await webhooks();
 await analytics();
 await web();
+await scaleOut();

@@ -9,11 +9,17 @@ import { registerCors } from './core/http/cors.js';
 import { registerErrorHandling } from './core/http/error-handler.js';
 import { registerIdempotency } from './core/http/idempotency.js';
 import { registerRejectNul } from './core/http/reject-nul.js';
+import { registerSecurityHeaders } from './core/http/security-headers.js';
+import { BODY_LIMITS } from './core/http/body-limits.js';
+import { registerInFlight } from './core/http/in-flight.js';
+import { registerRequestMetrics } from './core/http/request-metrics.js';
+import { registerRequestTracing } from './core/http/request-tracing.js';
 import { authRoutes } from './features/auth/routes.js';
 import { botRoutes } from './features/bots/routes.js';
 import { promptRoutes } from './features/prompts/routes.js';
 import { docsRoutes } from './features/system/docs.js';
 import { systemRoutes } from './features/system/routes.js';
+import { metricsRoutes } from './features/system/metrics-routes.js';
 import { userRoutes } from './features/users/routes.js';
 import { conversationRoutes } from './features/conversations/routes.js';
 import { knowledgeRoutes } from './features/knowledge/routes.js';
@@ -26,6 +32,7 @@ import { webhookRoutes } from './features/webhooks/routes.js';
 import { notificationRoutes } from './features/notifications/routes.js';
 import { analyticsRoutes } from './features/analytics/routes.js';
 import { billingRoutes } from './features/billing/routes.js';
+import { portabilityRoutes } from './features/portability/routes.js';
 import { webRoutes } from './features/web/routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
@@ -41,7 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     trustProxy: deps.config.TRUST_PROXY,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMITS.standard,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -49,16 +56,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     routerOptions: { ignoreTrailingSlash: true },
   });
+  registerInFlight(app);
   // JSON only: any other body type is a 415 rather than a string that fails validation.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(zodSerializerCompiler);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    reply.header('x-content-type-options', 'nosniff');
   });
 
   registerErrorHandling(app);
+  registerRequestMetrics(app);
+  registerRequestTracing(app);
+  registerSecurityHeaders(app);
   registerCors(app);
   registerAuthHooks(app, deps);
   registerRejectNul(app);
@@ -85,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(systemRoutes(deps));
+  await app.register(metricsRoutes(deps));
   await app.register(authRoutes(deps));
   await app.register(botRoutes(deps));
   await app.register(promptRoutes(deps));
@@ -100,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(notificationRoutes(deps));
   await app.register(analyticsRoutes(deps));
   await app.register(billingRoutes(deps));
+  await app.register(portabilityRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(docsRoutes());

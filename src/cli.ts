@@ -3,6 +3,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { runMigrateData } from './db/migrate-data-command.js';
+import { runExport, runImport } from './features/portability/cli-commands.js';
 import { runCallSim } from './features/voice/simulator/call-sim-command.js';
 import { startServer } from './main.js';
 
@@ -11,6 +13,14 @@ const USAGE = `usage: sinth <command> [options]
 commands:
   serve [--role api|worker|all]   run the server (default role: all)
   migrate                         apply database migrations and exit
+  migrate-data --to <postgres url>  move DATA_DIR's embedded database into an empty PostgreSQL
+                                  database, then compare row counts and checksums
+  export --account <id> [--out <file>]
+                                  write an account's data (no secrets) as a gzip'd archive,
+                                  to the file or to stdout
+  import <file> [--email <address>]
+                                  load an archive as a new account (fresh ids); prints its
+                                  admin key and new webhook secrets once
   call-sim --bot <id> [--provider sinch|twilio] [--url <server>] [--public-url <url>]
            [--from <E.164>] [--to <E.164>] [--api-key <admin key>]
                                   call a bot on a running server with simulated provider
@@ -50,8 +60,9 @@ async function main(argv: string[]): Promise<number> {
     const server = await startServer(config, { role: values.role as 'api' | 'worker' | 'all', log });
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');
-      // In-flight requests and running jobs get a grace period; past it, exit anyway.
-      setTimeout(() => process.exit(1), 30_000).unref();
+      // close() ends what is under way within SHUTDOWN_GRACE_MS; should closing itself hang (a database
+      // that does not answer), exit anyway a little later.
+      setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 5_000).unref();
       await server.close();
       process.exit(0);
     };
@@ -60,7 +71,12 @@ async function main(argv: string[]): Promise<number> {
     return -1; // keep running
   }
 
+  if (command === 'export') return runExport(rest, config);
+  if (command === 'import') return runImport(rest, config);
+
   if (command === 'call-sim') return runCallSim(rest, undefined, { ...config, SINTH_API_KEY: process.env.SINTH_API_KEY });
+
+  if (command === 'migrate-data') return runMigrateData(rest, config);
 
   process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
   return 2;

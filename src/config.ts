@@ -104,6 +104,13 @@ export const ConfigSchema = z.object({
   SESSION_TTL_MINUTES: positiveInt(720),
   /** How long a stopping process waits for work under way (requests, replies being made) before it exits. */
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  /** How long a job may run before pg-boss presumes its worker dead and hands it to another (pg-boss has no heartbeat). */
+  JOB_EXPIRE_SECONDS: z.coerce.number().int().min(30).default(900),
+  /** Required as `Authorization: Bearer <token>` on GET /metrics when set; unset, /metrics is open (keep it off the public network). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Sends traces (OTLP over HTTP) to this collector when set, e.g. http://localhost:4318. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_SERVICE_NAME: z.string().min(1).default('sinth'),
   /** The PostgreSQL schema of the job queue: servers sharing a database but not their jobs use different ones. */
   JOBS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('pgboss'),
   /** How long a soft-deleted bot waits before its data is erased by the erase job. */

@@ -14,6 +14,8 @@ import { drainTurns } from './engine/turn-queue.js';
 import { createLlm } from './providers/llm/index.js';
 import { createModeration } from './providers/moderation/index.js';
 import { startRetrieval } from './features/knowledge/retrieval-mode.js';
+import { startTracing } from './core/observability/tracing.js';
+import { inFlightOf } from './core/http/in-flight.js';
 
 export interface Server {
   app: FastifyInstance | null;
@@ -37,6 +39,8 @@ export interface StartOptions {
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<Server> {
   const role = opts.role ?? 'all';
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  // Before anything makes spans worth keeping.
+  const tracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, config.OTEL_SERVICE_NAME, log);
   const database =
     opts.database ??
     (await openDatabase({
@@ -54,7 +58,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
     // After the migrations: the vector table references knowledge_chunks.
     const { retrieval, embeddings } = await startRetrieval(config, database.db, log);
-    queue = new PgBossQueue(database.pool, role, log, config.JOBS_SCHEMA);
+    queue = new PgBossQueue(database.pool, role, log, { schema: config.JOBS_SCHEMA, expireSeconds: config.JOB_EXPIRE_SECONDS });
     const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config), moderation: createModeration(config), retrieval, embeddings };
     await queue.start(allJobs(deps));
     if (role !== 'api') loops.start(allLoops(deps));
@@ -73,12 +77,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const started = { app, queue };
     const close = () =>
       (closing ??= (async () => {
-        await started.app?.close();
-        // Replies still being made for clients that left: stored before the database goes.
-        if (!(await drainTurns(config.SHUTDOWN_GRACE_MS))) log.warn('shutdown: some conversation turns did not finish in time');
-        await loops.stop();
-        await started.queue.stop();
+        // One grace period for everything under way, drained side by side: requests (then replies still
+        // being made for clients that left), running jobs, loop ticks. Jobs still running at the end are
+        // failed back to the queue, so another worker retries them.
+        const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
+        const left = () => Math.max(0, deadline - Date.now());
+        await Promise.all([
+          (async () => {
+            if (started.app) await closeHttp(started.app, left());
+            if (!(await drainTurns(left()))) log.warn('shutdown: some conversation turns did not finish in time');
+          })(),
+          loops.stop(),
+          started.queue.stop(true, left()),
+        ]);
         if (!opts.database) await database.close();
+        await tracing?.flush().catch((err: unknown) => log.warn({ err }, 'tracing: could not send the last spans'));
       })());
     return { app, deps, database, queue, url, close };
   } catch (err) {
@@ -89,4 +102,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (!opts.database) await database.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Stops accepting connections and waits for requests under way; past `graceMs` (a stream that does
+ * not end, a client that never reads) the remaining connections are cut. A keep-alive connection
+ * whose request finished is closed as soon as it is idle, not when the client's keep-alive ends.
+ */
+async function closeHttp(app: FastifyInstance, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(idle);
+    clearTimeout(timer);
+  }
+  // Connections are gone, but a handler whose client gave up may still be working.
+  await inFlightOf(app)?.drain(Math.max(0, deadline - Date.now()));
 }

@@ -54,5 +54,5 @@ export interface ServiceContext extends AppDeps {
 
 /** Context for work the server does on its own (jobs, schedules). */
 export function systemContext(deps: AppDeps, accountId: string): ServiceContext {
-  return { ...deps, accountId, actor: { type: 'system', id: null }, key: null, requestId: null, ip: null };
+  return { ...deps, log: deps.log.child({ accountId }), accountId, actor: { type: 'system', id: null }, key: null, requestId: null, ip: null };
 }

@@ -15,6 +15,7 @@ export type ErrorType =
   | 'rate_limited'
   | 'provider_error'
   | 'provider_timeout'
+  | 'unavailable'
   | 'internal';
 
 export class DomainError extends Error {

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Query parameters that may hold secrets never reach the logs. */
 export function redactUrl(url: string): string {
@@ -9,7 +9,7 @@ export function redactUrl(url: string): string {
  * JSON logs. Requests are logged as method, redacted URL and ids only: never headers (keys live there)
  * nor bodies (messages are personal data).
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino({
     level,
     redact: { paths: ['*.password', '*.api_key', '*.key', '*.token', '*.authorization', '*["api-key"]'], censor: '[redacted]' },
@@ -18,5 +18,5 @@ export function createLogger(level: string): Logger {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       err: pino.stdSerializers.err,
     },
-  });
+  }, destination);
 }

@@ -34,11 +34,18 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // A connection attempt that hangs (the server restarting, a dead host) fails after 10 s instead of
+    // holding a request forever; the pool opens new connections by itself once the server is back.
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
     pool.on('error', (err) => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
       opts.onIdleError?.(err);
     });
+    // pg-pool listens for a client's errors only while the client is idle in the pool: one checked
+    // out (Kysely holds it between the statements of a transaction) whose server restarts would emit
+    // an 'error' nobody handles, and the process would die. The statement under way fails on its
+    // own, and the pool discards the broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, pool, kind: 'postgres', close: () => db.destroy() };
   }

@@ -107,6 +107,8 @@ export interface MessagesTable {
   sources: ColumnType<unknown[] | null, string | null | undefined, string | null>;
   /** Set on imported messages: the same message imported again is skipped. */
   import_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set on a user message stored for a retriable request (Idempotency-Key, inbound SMS), `:reply` on its reply: a retry finds them. */
+  dedupe_key: ColumnType<string | null, string | null | undefined, string | null>;
   /** Tokens of the content (o200k), counted when stored; null on messages older than the count. */
   tokens: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: ColumnType<Date, Date | undefined, Date>;

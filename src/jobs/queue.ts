@@ -3,6 +3,8 @@ import { CompiledQuery, type Transaction } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DB } from '../db/schema.js';
+import { jobDuration, jobFailures } from '../core/observability/metrics.js';
+import { inSpan } from '../core/observability/tracing.js';
 
 export interface JobDefinition<T extends object = object> {
   name: string;
@@ -27,28 +29,44 @@ export interface JobQueue {
 
 export type Role = 'api' | 'worker' | 'all';
 
+export interface QueueOptions {
+  /** The PostgreSQL schema of pg-boss's tables. */
+  schema: string;
+  /**
+   * How long a job may stay active before pg-boss presumes its worker dead (killed, cut off) and
+   * retries it elsewhere: pg-boss has no heartbeat, so this is how a SIGKILLed worker's jobs come back.
+   */
+  expireSeconds: number;
+}
+
 /**
  * pg-boss on the shared pool. Every role can send; only `worker` and `all` run handlers and schedules.
  */
 export class PgBossQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started = false;
+  private readonly expireSeconds: number;
 
   constructor(
     pool: pg.Pool,
     private readonly role: Role,
     private readonly log: Logger,
-    schema = 'pgboss',
+    options: QueueOptions = { schema: 'pgboss', expireSeconds: 900 },
   ) {
     const runsJobs = role !== 'api';
+    this.expireSeconds = options.expireSeconds;
     this.boss = new PgBoss({
       // pg-boss sends multi-statement SQL without parameters; pool.query uses the simple protocol for those.
       db: { executeSql: (text, values) => pool.query(text, values) },
-      schema,
+      schema: options.schema,
       supervise: runsJobs,
       schedule: runsJobs,
       retryLimit: 5,
       retryBackoff: true,
+      expireInSeconds: options.expireSeconds,
+      // Expired jobs are found by this sweep: run it often enough that a dead worker's job waits at
+      // most about a quarter more than its expiry.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(120, Math.floor(options.expireSeconds / 4))),
     });
     this.boss.on('error', (err) => this.log.error({ err }, 'job queue error'));
   }
@@ -62,10 +80,24 @@ export class PgBossQueue implements JobQueue {
       // pg-boss runs one job at a time per worker: more workers on the queue run more at once.
       for (let i = 0; i < (def.concurrency ?? 1); i++) {
         await this.boss.work<object>(def.name, async (jobs) => {
-          for (const job of jobs) await def.handle(job.data);
+          for (const job of jobs) await this.run(def, job.id, job.data);
         });
       }
       if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
+    }
+  }
+
+  /** One job run, timed and counted; a throw is rethrown for pg-boss to retry. */
+  private async run(def: JobDefinition, id: string, data: object): Promise<void> {
+    const end = jobDuration.startTimer({ queue: def.name });
+    try {
+      await inSpan(`job ${def.name}`, { 'job.id': id, 'job.queue': def.name }, () => def.handle(data));
+      end({ outcome: 'completed' });
+    } catch (err) {
+      end({ outcome: 'failed' });
+      jobFailures.inc({ queue: def.name });
+      this.log.warn({ err, job: def.name, job_id: id }, 'job failed; pg-boss retries it');
+      throw err;
     }
   }
 
@@ -74,10 +106,16 @@ export class PgBossQueue implements JobQueue {
    * deadlock or a duplicate on PostgreSQL): the loser waits a moment and looks again.
    */
   private async ensureQueue(def: JobDefinition): Promise<void> {
+    const options = { retryLimit: def.retryLimit ?? 5, retryBackoff: true, expireInSeconds: this.expireSeconds };
     for (let attempt = 0; ; attempt++) {
-      if (await this.boss.getQueue(def.name)) return;
+      const existing = await this.boss.getQueue(def.name);
+      if (existing) {
+        // A changed JOB_EXPIRE_SECONDS applies to queues made by an earlier start, too.
+        if (existing.expireInSeconds !== this.expireSeconds) await this.boss.updateQueue(def.name, { name: def.name, policy: existing.policy, ...options });
+        return;
+      }
       try {
-        await this.boss.createQueue(def.name, { name: def.name, retryLimit: def.retryLimit ?? 5, retryBackoff: true });
+        await this.boss.createQueue(def.name, { name: def.name, ...options });
         return;
       } catch (err) {
         const code = (err as { code?: string }).code;

@@ -4,6 +4,7 @@ import { authenticateKey } from '../auth/keys.js';
 import { DomainError, forbidden, RateLimitedError, unauthenticated } from '../errors.js';
 import { hitRateLimit, type RateLimitResult } from '../rate-limit.js';
 import { visitorOf } from './visitor.js';
+import { withdrawCors } from './cors.js';
 
 /**
  * How a route authenticates:
@@ -60,7 +61,7 @@ export function ctxOf(request: FastifyRequest): ServiceContext {
 
 /** A context for endpoints called without a key: the service fills in the account it creates or uses. */
 export function anonymousCtx(deps: AppDeps, request: FastifyRequest): ServiceContext {
-  return { ...deps, accountId: '', actor: { type: 'anonymous', id: null }, key: null, requestId: String(request.id), ip: request.ip };
+  return { ...deps, log: request.log as AppDeps['log'], accountId: '', actor: { type: 'anonymous', id: null }, key: null, requestId: String(request.id), ip: request.ip };
 }
 
 export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
@@ -75,6 +76,7 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
       if (err instanceof DomainError) await limit(deps, reply, `ip:${request.ip}`, deps.config.RATE_LIMIT_PER_IP);
       throw err;
     }
+    if (key.scope !== 'conversation') withdrawCors(reply);
     if (mode === 'admin' && key.scope !== 'admin') {
       throw forbidden('A conversation key can only call the conversation endpoints; use an admin key.');
     }
@@ -92,8 +94,12 @@ export function registerAuthHooks(app: FastifyInstance, deps: AppDeps): void {
     } else {
       await limit(deps, reply, `key:${key.id}`, deps.config.RATE_LIMIT_PER_KEY);
     }
+    // Every later line of this request, the service's own included, names the account.
+    request.log = request.log.child({ accountId: key.accountId });
+    reply.log = request.log;
     request.ctx = {
       ...deps,
+      log: request.log as AppDeps['log'],
       accountId: key.accountId,
       actor: { type: key.kind === 'session' ? 'session' : 'key', id: key.id },
       key,

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from './error-handler.js';
 import { DomainError } from '../errors.js';
 
@@ -12,36 +12,52 @@ const EXPOSE_HEADERS = 'ratelimit-limit, ratelimit-remaining, ratelimit-reset, r
 
 /**
  * CORS for the endpoints a browser may call with a publishable (conversation) key, and for no others.
- * A preflight carries no key, so it is answered for any origin; the real request is then held to the
- * key's allowed origins by the auth hook (403 from anywhere else).
+ * - A preflight carries no key, so it is answered for any origin, with the methods the path has.
+ * - A conversation endpoint's answer is readable by the calling origin until an admin key or a
+ *   session is admitted: from then on it carries no CORS headers at all (the dashboard is
+ *   same-origin; an admin key never serves another site). A conversation key is held to its allowed
+ *   origins by the auth hook, so data only ever reaches those; the refusal of any other origin (403)
+ *   stays readable, so the widget can say why it does not work there.
+ * - Admin endpoints never carry CORS headers.
  */
 export function registerCors(app: FastifyInstance): void {
-  const browserPaths = new Set<string>();
+  const browserPaths = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
-    if (route.config?.auth === 'conversation') browserPaths.add(route.url);
+    if (route.config?.auth !== 'conversation') return;
+    const methods = browserPaths.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) if (method !== 'HEAD') methods.add(method);
+    browserPaths.set(route.url, methods);
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.auth !== 'conversation') return;
+    reply.header('vary', 'Origin');
     const origin = request.headers.origin;
-    if (!origin || request.routeOptions.config.auth !== 'conversation') return;
+    if (!origin) return;
     reply.header('access-control-allow-origin', origin);
     reply.header('access-control-expose-headers', EXPOSE_HEADERS);
-    reply.header('vary', 'Origin');
   });
 
   app.options('*', { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0]!.replace(/\/+$/, '');
     const origin = request.headers.origin;
-    if (!origin || !browserPaths.has(path)) {
+    const methods = browserPaths.get(path);
+    if (!origin || !methods) {
       return sendError(reply, new DomainError('not_found', 'unknown_endpoint', `No endpoint OPTIONS ${path}.`));
     }
     return reply
       .code(204)
       .header('access-control-allow-origin', origin)
-      .header('access-control-allow-methods', 'GET, POST')
+      .header('access-control-allow-methods', [...methods].join(', '))
       .header('access-control-allow-headers', ALLOW_HEADERS)
       .header('access-control-max-age', '600')
       .header('vary', 'Origin')
       .send();
   });
+}
+
+/** An admin key or a session was admitted: its answers are for the same origin only. */
+export function withdrawCors(reply: FastifyReply): void {
+  reply.removeHeader('access-control-allow-origin');
+  reply.removeHeader('access-control-expose-headers');
 }

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../db-errors.js';
 import { DomainError, RateLimitedError, type ErrorType } from '../errors.js';
+import { formatBytes } from './body-limits.js';
 
 /** The one place domain error types become HTTP status codes. */
 export const STATUS_BY_TYPE: Record<ErrorType, number> = {
@@ -17,6 +19,7 @@ export const STATUS_BY_TYPE: Record<ErrorType, number> = {
   internal: 500,
   provider_error: 502,
   provider_timeout: 504,
+  unavailable: 503,
 };
 
 /** PostgreSQL data exceptions caused by input: numeric out of range, bad text encoding, invalid syntax. */
@@ -28,6 +31,7 @@ export interface ErrorBody {
 
 export function sendError(reply: FastifyReply, err: DomainError): FastifyReply {
   if (err instanceof RateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
+  if (err.type === 'unavailable') reply.header('retry-after', '1');
   const body: ErrorBody = {
     error: { type: err.type, code: err.code, message: err.message, request_id: String(reply.request.id) },
   };
@@ -80,11 +84,16 @@ function asDomainError(error: FastifyError, request: FastifyRequest): DomainErro
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new DomainError('invalid_request', 'invalid_json', 'The request body is not valid JSON.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new DomainError('too_large', 'body_too_large', 'The request body is too large.');
+      return new DomainError('too_large', 'body_too_large', `The request body is larger than this endpoint's limit of ${formatBytes(request.routeOptions.bodyLimit)}.`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new DomainError('unsupported_media', 'unsupported_content_type', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted here; send application/json.`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new DomainError('invalid_request', 'invalid_content_length', 'The Content-Length header does not match the body.');
+  }
+  if (isDatabaseUnavailable(error)) {
+    // A restart or a network cut: nothing was stored unless the transaction committed, and a retry
+    // with the same Idempotency-Key is safe.
+    return new DomainError('unavailable', 'database_unavailable', 'The database cannot be reached right now; retry shortly.');
   }
   // Values the schemas let through but PostgreSQL cannot take (a last line of defence: a bad value is
   // the caller's error, never a 500).

@@ -8,6 +8,10 @@ import { unauthenticated } from '../errors.js';
  */
 export function acceptRawBodies(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();
+  // The routes' own limit too, so that a 413 names this one rather than the app-wide default.
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= bodyLimit;
+  });
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
 }
 

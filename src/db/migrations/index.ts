@@ -18,6 +18,7 @@ import * as m0016 from './0016-notifications.js';
 import * as m0017 from './0017-billing.js';
 import * as m0018 from './0018-analytics.js';
 import * as m0019 from './0019-analytics-rollups.js';
+import * as m0020 from './0020-message-dedupe-keys.js';
 
 /** Every migration in order. Names are permanent: never rename or reorder an applied one. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '0017-billing': m0017,
   '0018-analytics': m0018,
   '0019-analytics-rollups': m0019,
+  '0020-message-dedupe-keys': m0020,
 };

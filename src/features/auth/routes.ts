@@ -6,6 +6,7 @@ import { anonymousCtx, ctxOf } from '../../core/http/auth-hooks.js';
 import { describe, page, PageQuery } from '../../core/http/schema.js';
 import { createAccount, login } from './accounts-service.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys-service.js';
+import { BODY_LIMITS } from '../../core/http/body-limits.js';
 import * as S from './schemas.js';
 
 const tag = 'Auth';
@@ -16,11 +17,13 @@ export function authRoutes(deps: AppDeps) {
 
     app.post('/create_account', {
       config: { auth: 'none' },
+      bodyLimit: BODY_LIMITS.small,
       schema: { ...describe({ tag, auth: 'none', summary: 'Create an account and its first admin key', ok: S.CreateAccountResult }), body: S.CreateAccountInput },
     }, (req) => createAccount({ ctx: anonymousCtx(deps, req), input: req.body }));
 
     app.post('/login', {
       config: { auth: 'none' },
+      bodyLimit: BODY_LIMITS.small,
       schema: { ...describe({ tag, auth: 'none', summary: 'Log in: a short-lived session token for the dashboard', ok: S.LoginResult, extraErrors: [401] }), body: S.LoginInput },
     }, (req) => login({ ctx: anonymousCtx(deps, req), input: req.body }));
 

@@ -37,8 +37,12 @@ import { parseTemplate } from './template.js';
 export const DISPATCH_JOB = 'campaigns.dispatch';
 /** Recipients looked at per transaction. */
 const BATCH = 100;
-/** A run hands over to a new job after this long, staying far inside pg-boss's job expiry (15 min). */
+/**
+ * A run hands over to a new job after this long, and within half of pg-boss's job expiry
+ * (JOB_EXPIRE_SECONDS): a run still going at expiry would be presumed dead and its job retried.
+ */
 const SLICE_MS = 60_000;
+const sliceMs = (expireSeconds: number) => Math.min(SLICE_MS, (expireSeconds * 1000) / 2);
 
 type Outcome = 'busy' | 'scheduled' | 'deferred' | 'continued' | 'completed' | 'canceled';
 interface Step {
@@ -114,7 +118,8 @@ async function sendSlice(deps: AppDeps, c: CampaignRow, lease: { lost: boolean }
   let sending: Promise<void> = Promise.resolve();
   try {
     const began = Date.now();
-    while (Date.now() - began < SLICE_MS) {
+    const slice = sliceMs(deps.config.JOB_EXPIRE_SECONDS);
+    while (Date.now() - began < slice) {
       if (lease.lost) return { outcome: 'busy', after: null };
       const now = campaignNow();
       const slots = await takeSlots(deps.db, bucket, now, Math.min(BATCH, c.rate_per_second), c.rate_per_second);

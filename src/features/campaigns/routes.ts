@@ -5,6 +5,7 @@ import { ctxOf } from '../../core/http/auth-hooks.js';
 import { describe, page } from '../../core/http/schema.js';
 import { previewBulkAudience } from './audience.js';
 import { cancelBulkCampaign, getBulkCampaign, getBulkCampaigns, sendBulkMessages } from './campaigns-service.js';
+import { BODY_LIMITS } from '../../core/http/body-limits.js';
 import * as S from './schemas.js';
 
 const tag = 'Conversations';
@@ -15,6 +16,7 @@ export function campaignRoutes(_deps: AppDeps) {
 
     app.post('/send_bulk_messages', {
       config: { auth: 'admin', idempotent: true },
+      bodyLimit: BODY_LIMITS.large,
       schema: {
         ...describe({
           tag,
@@ -41,6 +43,7 @@ export function campaignRoutes(_deps: AppDeps) {
 
     app.post('/preview_bulk_audience', {
       config: { auth: 'admin' },
+      bodyLimit: BODY_LIMITS.large,
       schema: { ...describe({ tag, auth: 'admin', summary: 'How many end users a campaign to this audience would text now, and how many it would skip by reason (nothing is sent)', ok: S.AudiencePreview }), body: S.PreviewAudienceInput },
     }, (req) => previewBulkAudience({ ctx: ctxOf(req), input: req.body }));
 

@@ -7,6 +7,7 @@ import { STATUS_BY_TYPE } from '../../core/http/error-handler.js';
 import { describe } from '../../core/http/schema.js';
 import type { Turn, TurnChunk } from '../../engine/converse.js';
 import { finishReason, replyUsage, startChatCompletion } from './chat-completion-service.js';
+import { BODY_LIMITS } from '../../core/http/body-limits.js';
 import * as S from './schemas.js';
 
 const DESCRIPTION = `OpenAI-compatible: point any OpenAI client library at \`<server>/v1\` with a conversation key (or an admin key) as its API key, the bot's id or handle as \`model\`, and your id for the end user as \`user\` (required). The bot answers as on conversation_api, with its persona, knowledge, memory and safety rules, in the same conversation as conversation_api for the same \`user\`.
@@ -91,6 +92,7 @@ export function chatCompletionRoutes(_deps: AppDeps) {
     // gets CORS, and is held to its bots and allowed origins like conversation_api.
     app.post('/v1/chat/completions', {
       config: { auth: 'conversation' },
+      bodyLimit: BODY_LIMITS.large,
       schema: {
         ...describe({ tag: 'Conversations', auth: 'conversation', summary: 'OpenAI-compatible chat completion with a bot', ok: S.ChatCompletion, extraErrors: [502, 504], description: DESCRIPTION }),
         body: S.ChatCompletionInput,

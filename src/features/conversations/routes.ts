@@ -14,6 +14,7 @@ import { submitFeedback } from './feedback-service.js';
 import { addMessageToConversation, getConversations } from './inbox-service.js';
 import { importConversationHistory } from './import-service.js';
 import { conversationInference } from './inference-service.js';
+import { BODY_LIMITS } from '../../core/http/body-limits.js';
 import * as S from './schemas.js';
 
 const tag = 'Conversations';
@@ -89,6 +90,7 @@ export function conversationRoutes(deps: AppDeps) {
 
     app.post('/conversation_inference', {
       config: { auth: 'admin' },
+      bodyLimit: BODY_LIMITS.large,
       schema: {
         ...describe({
           tag,
@@ -104,8 +106,7 @@ export function conversationRoutes(deps: AppDeps) {
 
     app.post('/import_conversation_history', {
       config: { auth: 'admin' },
-      // 10,000 messages of up to 4,000 characters each do not fit the default 1 MB.
-      bodyLimit: 48 * 1024 * 1024,
+      bodyLimit: BODY_LIMITS.history,
       schema: {
         ...describe({
           tag,

@@ -29,7 +29,9 @@ async function readUpload(req: FastifyRequest, maxBytes: number) {
   } catch (err) {
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
     if ((err as { code?: string }).code === 'FST_FILES_LIMIT') throw invalid('file', 'Send one file per upload.');
-    throw err;
+    if (err instanceof DomainError) throw err;
+    // Only the form is read in here: anything else that fails is a malformed body (no boundary, cut short).
+    throw new DomainError('invalid_request', 'invalid_multipart', `The multipart body could not be read: ${(err as Error).message}.`);
   }
   const parsedBot = BotId.safeParse(botId ?? undefined);
   if (botId === null) throw invalid('bot_id', 'bot_id is required.', 'missing_parameter');

@@ -6,6 +6,19 @@ import type { AppDeps } from '../../core/context.js';
 import { migrationsApplied } from '../../db/migrate.js';
 import { describeRetrieval } from '../knowledge/retrieval-mode.js';
 
+/** How long /readyz waits for the database before it answers "unreachable". */
+const READY_TIMEOUT_MS = 3_000;
+
+async function withTimeout(ms: number, work: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
+  try {
+    await Promise.race([work(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
 
 export function systemRoutes(deps: AppDeps) {
@@ -23,9 +36,12 @@ export function systemRoutes(deps: AppDeps) {
     }, async (_req, reply) => {
       const checks: Record<string, string> = {};
       try {
-        await sql`select 1`.execute(deps.db);
-        checks.database = 'ok';
-        checks.migrations = (await migrationsApplied(deps.db)) ? 'ok' : 'pending';
+        // A database that does not answer (a dead host, a full pool) is as unready as one that refuses.
+        await withTimeout(READY_TIMEOUT_MS, async () => {
+          await sql`select 1`.execute(deps.db);
+          checks.database = 'ok';
+          checks.migrations = (await migrationsApplied(deps.db)) ? 'ok' : 'pending';
+        });
       } catch {
         checks.database = 'unreachable';
       }

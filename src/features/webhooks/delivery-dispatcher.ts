@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Agent } from 'undici';
 import type { AppDeps } from '../../core/context.js';
 import { safeAgent } from '../../core/net/safe-agent.js';
+import { providerDuration, providerErrors, webhookDeliveryLag } from '../../core/observability/metrics.js';
 import { decryptSecret } from '../../core/secrets.js';
 import { claimDeliveries, releaseDeliveries, type ClaimedDelivery } from './delivery-store.js';
 import { recordAttempts, type Outcome } from './record-attempts.js';
@@ -81,6 +82,7 @@ export class DeliveryDispatcher {
       const { id, type, created_at, data } = d.payload;
       const body = JSON.stringify({ id, type, created_at, data });
       const result = await sendWebhook(this.agent, { url: d.url, eventId: d.event_id, body, signer }, this.deps.config.WEBHOOK_TIMEOUT_MS);
+      observe(d, result);
       if (result.ok) this.failing.delete(d.webhook_id);
       else this.failing.add(d.webhook_id);
       return result;
@@ -130,6 +132,13 @@ export class DeliveryDispatcher {
       }
     }
   }
+}
+
+function observe(d: ClaimedDelivery, result: AttemptResult): void {
+  providerDuration.observe({ provider: 'webhook', operation: 'deliver', outcome: result.ok ? 'ok' : 'error' }, result.latencyMs / 1000);
+  if (!result.ok) providerErrors.inc({ provider: 'webhook', operation: 'deliver' });
+  // From the event to the endpoint's 2xx, retries included: what a receiver waits.
+  else webhookDeliveryLag.observe(Math.max(0, result.attemptedAt.getTime() + result.latencyMs - Date.parse(d.payload.created_at)) / 1000);
 }
 
 /** One tick's worth of work: claims, sends and recordings overlap; it ends when it runs out of work or time. */

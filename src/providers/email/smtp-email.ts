@@ -1,6 +1,7 @@
 import { createTransport } from 'nodemailer';
 import { EmailError } from './email-error.js';
 import type { EmailPort } from './port.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
 
 /** Time limits of one SMTP exchange; a notification is retried later rather than held up. */
 const CONNECTION_TIMEOUT_MS = 10_000;
@@ -36,7 +37,7 @@ export function smtpEmail(url: string, from: string): EmailPort {
     greetingTimeout: CONNECTION_TIMEOUT_MS,
     socketTimeout: SOCKET_TIMEOUT_MS,
   });
-  return {
+  return instrumented('smtp', {
     delivery: 'smtp',
     send: async (email) => {
       try {
@@ -46,5 +47,5 @@ export function smtpEmail(url: string, from: string): EmailPort {
         throw toEmailError(err);
       }
     },
-  };
+  });
 }

@@ -1,6 +1,15 @@
 import type { Config } from '../../config.js';
 import { openAiCompatible } from './openai-compatible.js';
-import type { LlmPort } from './port.js';
+import type { LlmPort, LlmResult } from './port.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
+import { modelTokens } from '../../core/observability/metrics.js';
+
+/** Tokens by model, for /metrics. */
+function countTokens(value: unknown): void {
+  const r = value as LlmResult;
+  modelTokens.inc({ model: r.model, kind: 'input' }, r.usage.inputTokens);
+  modelTokens.inc({ model: r.model, kind: 'output' }, r.usage.outputTokens);
+}
 
 /**
  * The model behind the bots, chosen from configuration: an OpenAI-compatible server when LLM_BASE_URL
@@ -11,11 +20,12 @@ export function createLlm(config: Config): LlmPort | null {
   const provider = config.LLM_PROVIDER ?? (config.LLM_BASE_URL || config.LLM_API_KEY ? 'openai-compatible' : 'builtin');
   if (provider === 'builtin') return null;
   if (provider === 'anthropic') throw new Error('LLM_PROVIDER: anthropic is not available in this version; use openai-compatible or builtin');
-  return openAiCompatible({
+  const port = openAiCompatible({
     baseUrl: config.LLM_BASE_URL ?? 'https://api.openai.com/v1',
     apiKey: config.LLM_API_KEY,
     defaultModel: config.LLM_MODEL ?? 'gpt-4o-mini',
     timeoutMs: config.LLM_TIMEOUT_MS,
     fallbackModel: config.LLM_FALLBACK_MODEL,
   });
+  return instrumented('llm', port, countTokens);
 }

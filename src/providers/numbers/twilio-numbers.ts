@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import { callTwilio, twilioClient, type TwilioCredentials } from '../twilio-client.js';
 import type { AvailableNumber, NumberCapabilities, NumbersPort, NumberWebhooks, OwnedNumber } from './port.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
 
 /** Numbers on a Twilio account (the platform's, or a customer's own for an import), on the official SDK. */
 
@@ -66,7 +67,7 @@ export function twilioNumbers(config: Config, credentials: TwilioCredentials): N
     if (q.type === 'mobile') return country.mobile.list(options);
     return country.local.list(options);
   };
-  return {
+  return instrumented('twilio', {
     provider: 'twilio',
     async search(q) {
       return (await callTwilio(() => searchList(q))).map(available);
@@ -90,5 +91,5 @@ export function twilioNumbers(config: Config, credentials: TwilioCredentials): N
     async release(sid) {
       await callTwilio(() => client.incomingPhoneNumbers(sid).remove());
     },
-  };
+  });
 }

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import { ProviderApiError } from '../provider-api-error.js';
 import type { PaymentsPort, SubscriptionState } from './port.js';
 import { subscriptionState } from './stripe-events.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
 
 /** A Stripe call that takes longer is reported as provider_timeout rather than holding the request. */
 const TIMEOUT_MS = 15_000;
@@ -52,7 +53,7 @@ export function stripePayments(config: Config & { STRIPE_SECRET_KEY: string }): 
     if (!read) throw new ProviderApiError('stripe', 'the subscription Stripe returned could not be read', null, null);
     return read;
   };
-  return {
+  return instrumented('stripe', {
     provider: 'stripe',
     async createCustomer({ accountId, email, name }) {
       const customer = await callStripe(() =>
@@ -91,5 +92,5 @@ export function stripePayments(config: Config & { STRIPE_SECRET_KEY: string }): 
       const sub = await callStripe(() => (atPeriodEnd ? client.subscriptions.update(subscriptionId, { cancel_at_period_end: true }) : client.subscriptions.cancel(subscriptionId)));
       return state(sub);
     },
-  };
+  });
 }

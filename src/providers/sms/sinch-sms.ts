@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import { ProviderApiError } from '../provider-api-error.js';
 import { sinchFailure, sinchTimeoutPlugin } from '../sinch-client.js';
 import type { OutgoingSms, SentSms, SmsPort } from './port.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
 
 /**
  * SMS through Sinch's REST API (xms v1) on the official SDK, with a service plan id and API token.
@@ -38,7 +39,7 @@ export function sinchSms(credentials: SinchSmsCredentials): SmsPort {
     // The SDK would write to the console; its failures reach callers as ProviderApiError instead.
     logger: null,
   });
-  return {
+  return instrumented('sinch', {
     provider: 'sinch',
     async send(sms: OutgoingSms): Promise<SentSms> {
       let batch: { id?: string };
@@ -60,5 +61,5 @@ export function sinchSms(credentials: SinchSmsCredentials): SmsPort {
       // Accepted into a batch: Sinch reports dispatch and delivery later, per recipient.
       return { providerMessageId: batch.id, status: 'queued' };
     },
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import { callTwilio, twilioClient, type TwilioCredentials } from '../twilio-client.js';
 import type { OutgoingSms, SentSms, SmsPort, SmsStatus } from './port.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
 
 /**
  * SMS through Twilio's Messages API on the official SDK, with the platform's account or the account
@@ -32,7 +33,7 @@ export function twilioSmsStatus(status: string | null | undefined): SmsStatus {
 
 export function twilioSms(config: Config, credentials: TwilioCredentials): SmsPort {
   const client = twilioClient(config, credentials);
-  return {
+  return instrumented('twilio', {
     provider: 'twilio',
     async send(sms: OutgoingSms): Promise<SentSms> {
       // Twilio carries no client reference on messages: its status callbacks are matched by MessageSid.
@@ -46,5 +47,5 @@ export function twilioSms(config: Config, credentials: TwilioCredentials): SmsPo
       );
       return { providerMessageId: message.sid, status: twilioSmsStatus(message.status) };
     },
-  };
+  });
 }

@@ -2,6 +2,7 @@ import { SinchClient } from '@sinch/sdk-core';
 import type { Config } from '../../config.js';
 import { sinchFailure, sinchTimeoutPlugin } from '../sinch-client.js';
 import type { CallHandle, PlaceCall, PlacedCall, VoicePort } from './port.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
 
 /**
  * Sinch Voice (Calling API v1) on the official SDK, signed with the application key and secret.
@@ -55,7 +56,7 @@ export function sinchVoice(credentials: SinchVoiceCredentials, region: string): 
       logger: null,
     });
   const calloutOrigin = sinchCalloutOrigin(credentials, region);
-  return {
+  return instrumented('sinch', {
     provider: 'sinch',
     async place(call: PlaceCall): Promise<PlacedCall> {
       // The callee is dialled by the inline ICE: connectPstn with our number as cli (a callout
@@ -91,5 +92,5 @@ export function sinchVoice(credentials: SinchVoiceCredentials, region: string): 
         throw sinchFailure(err, 'Voice');
       }
     },
-  };
+  });
 }

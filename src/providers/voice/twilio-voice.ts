@@ -1,11 +1,12 @@
 import type { Config } from '../../config.js';
 import { callTwilio, twilioClient, type TwilioCredentials } from '../twilio-client.js';
 import type { CallHandle, PlaceCall, PlacedCall, VoicePort } from './port.js';
+import { instrumented } from '../../core/observability/instrument-port.js';
 
 /** Twilio Programmable Voice on the official SDK: the call fetches its TwiML from our voice webhook. */
 export function twilioVoice(config: Config, credentials: TwilioCredentials): VoicePort {
   const client = twilioClient(config, credentials);
-  return {
+  return instrumented('twilio', {
     provider: 'twilio',
     async place(call: PlaceCall): Promise<PlacedCall> {
       const created = await callTwilio(() =>
@@ -29,5 +30,5 @@ export function twilioVoice(config: Config, credentials: TwilioCredentials): Voi
       // Status=completed ends a live call at once.
       await callTwilio(() => client.calls(call.providerCallId).update({ status: 'completed' }));
     },
-  };
+  });
 }
