@@ -20,7 +20,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { newId } from '../src/core/ids.js';
 import { DEFAULT_SHAPE, REPLY, startFakeModel, type FakeModel } from './conversation-fake-model.js';
-import { codeVersion, machineDescription, num, round, scratchDatabase } from './support.js';
+import { codeVersion, machineDescription, num, round, scratchDatabase, stopChild } from './support.js';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = num('BENCH_SECONDS', 20);
@@ -149,15 +149,6 @@ function dbStats(child: ChildProcess): Promise<DbStats> {
     child.on('message', on);
     child.send('db-stats');
   });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send('stop');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat counts 1/100 s ticks). */

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startFakeModel } from './conversation-fake-model.js';
-import { codeVersion, machineDescription, num, round, scratchDatabase } from './support.js';
+import { codeVersion, machineDescription, num, round, scratchDatabase, stopChild } from './support.js';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = num('BENCH_SECONDS', 15);
@@ -32,15 +32,6 @@ async function startApi(env: Record<string, string>): Promise<{ child: ChildProc
     child.once('exit', (code) => rej(new Error(`API process exited with ${code}`)));
   });
   return { child, url };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send('stop');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
@@ -131,7 +122,7 @@ export async function main(): Promise<void> {
     writeFileSync(join(dir, 'scale-out.md'), md);
     process.stdout.write(`\n${md}\n`);
   } finally {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map(stopChild));
     await fake.close();
     await scratch.drop();
   }

@@ -1,5 +1,5 @@
 /** What every benchmark shares: its settings from the environment, rounding, and how a run names the code and machine it measured. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -59,4 +59,14 @@ export async function scratchDatabase(baseUrl: string, name: string): Promise<Sc
       await admin.end();
     },
   };
+}
+
+/** Asks a benchmark server child to stop ('stop' message), and kills it if it has not exited within 15 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send('stop');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
 }

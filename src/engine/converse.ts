@@ -1,36 +1,29 @@
 import { sql, type Transaction } from 'kysely';
-import type { BotRow, DB } from '../db/schema.js';
+import type { BotRow, DB, EndUserRow } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
-import { forbidden, notFound, ProviderError, type DomainError } from '../core/errors.js';
+import { forbidden, notFound, unprocessable, type DomainError } from '../core/errors.js';
 import { emitEvent, eventRow } from '../core/events.js';
 import { newId } from '../core/ids.js';
 import { isEnabled } from '../features/bots/bot-view.js';
 import { limitCheck } from '../features/billing/limits.js';
 import { effectivePolicy, type Policy } from '../features/prompts/policy-settings.js';
-import type { LlmPort, LlmResult } from '../providers/llm/port.js';
 import { countTokens } from './history.js';
 import { loadTurnContext, SUMMARIZE_JOB } from './memory.js';
-import { enterConversation, findOrCreateConversation, lockConversation } from './participants.js';
-import { isAgeConfirmation, moderate, refusalFor, type Refusal } from './policy.js';
+import { enterConversation, findOrCreateConversation, lockConversation, type ConversationState } from './participants.js';
+import { answerWithModel, type Finish } from './model-turn.js';
+import { isAgeConfirmation, refusalFor, type Refusal } from './policy.js';
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
-import { storeReply, type ReplyMeta, type TurnIds } from './reply-store.js';
+import { storeReply, type TurnIds } from './reply-store.js';
 import { matchRetrained } from './retrained.js';
 import { queryVector, retrievePassages, sourcesOf, type Passage, type QueryVector } from '../features/knowledge/retrieval.js';
-import { chunkQueue, lockTurn, trackTurn, type ChunkQueue, type TurnChunk } from './turn-queue.js';
+import { chunkQueue, lockTurn, trackTurn, type TurnChunk } from './turn-queue.js';
+import { dedupeKeyOf, findStoredTurn, openingBefore, type StoredTurn } from './turn-dedupe.js';
 
 export type { TurnChunk } from './turn-queue.js';
+export { BUILTIN_REPLY, builtinReply } from './model-turn.js';
 
-/** What the builtin mode says when no curated answer fits: it has no model and says so. */
-export const BUILTIN_REPLY = "[sinth builtin mode] I can only answer the questions my creator has prepared answers for, and I don't have one for that yet.";
 /** Knowledge passages' share of the prompt, in tokens. */
 export const KNOWLEDGE_TOKEN_BUDGET = 1500;
-
-/** Without a model: the best knowledge passage, quoted and labelled, or the fixed builtin answer. */
-export function builtinReply(best: Passage | undefined): string {
-  if (!best) return BUILTIN_REPLY;
-  const text = best.content.length > 800 ? `${best.content.slice(0, best.content.lastIndexOf(' ', 800))}…` : best.content;
-  return `[sinth builtin mode] From ${best.title ?? best.filename ?? best.url ?? 'my notes'}: ${text}`;
-}
 
 /** The answer to an age confirmation when the greeting was already sent. */
 export const AGE_CONFIRMED_REPLY = 'Thank you for confirming. What would you like to talk about?';
@@ -53,6 +46,11 @@ export interface TurnInput {
   tools?: Record<string, TurnTool>;
   /** Lines about this conversation for the model (the channel, why the bot called). */
   context?: string[];
+  /**
+   * Names the message for retries of the work that sends it (an inbound SMS: `sms:<id>`); a request
+   * with an Idempotency-Key gets one from the key. A retry stores the message once and answers it once.
+   */
+  dedupeKey?: string;
 }
 
 export interface TurnTool {
@@ -105,6 +103,9 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   const entered = await enterConversation(trx, ctx, { botId: bot.id, userId: input.userId, channel: input.channel, now });
   const { user } = entered;
   if (user.blocked) throw forbidden('This user is blocked from talking to this bot.', 'user_blocked');
+  const dedupeKey = dedupeKeyOf(ctx, input.dedupeKey);
+  const stored = dedupeKey ? await findStoredTurn(trx, ctx, dedupeKey) : null;
+  if (stored) return resumeTurn(trx, ctx, input, policy, { user, conversation: entered.conversation, stored, dedupeKey: dedupeKey! }, vector, overQuota);
 
   // The age gate: until the user says they are 18 or older, the question is all the bot says.
   const confirms = !user.age_verified && (input.ageConfirmed === true || (policy.age_gate && isAgeConfirmation(input.message)));
@@ -117,7 +118,7 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   const { conversation, opening } = entered.conversation ? { conversation: entered.conversation, opening: null } : await startConversation(trx, ctx, input, policy, { greet: !gated, now });
   const refusal = refusalFor(policy, input.message);
   // The reply's id is taken now, so replies sort right after their own message however long they take.
-  const ids: TurnIds = { conversationId: conversation.id, userMessageId: newId('msg'), replyId: newId('msg') };
+  const ids: TurnIds = { conversationId: conversation.id, userMessageId: newId('msg'), replyId: newId('msg'), dedupeKey };
   const answeredGate = gated || (confirms && !input.ageConfirmed);
   await storeUserMessage(trx, ctx, input, ids, now, {
     status: refusal ? 'flagged' : 'pending',
@@ -125,11 +126,7 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   });
 
   const base: TurnResult = { conversation_id: ids.conversationId, user_message_id: ids.userMessageId, reply: null, message_id: null, opening_message: opening, takeover: false, source: null, sources: [] };
-  const done = (result: TurnResult): Prepared => ({ result, ids, needsModel: false, prompt: null, summaryDue: false });
-  const answer = async (text: string, source: ReplySource, stored: string = source, tool: string | null = null) => {
-    await storeReply(trx, ctx, turnOf(input), ids, text, { source: stored });
-    return done({ ...base, reply: text, message_id: ids.replyId, source, tool });
-  };
+  const { answer } = outcomes(trx, ctx, input, ids, base);
 
   if (gated) return answer(policy.age_confirmation_message, 'age_gate');
   if (answeredGate) {
@@ -139,6 +136,36 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
     return !greeted && bot.opening_message ? answer(bot.opening_message, 'age_gate', 'opening') : answer(AGE_CONFIRMED_REPLY, 'age_gate');
   }
 
+  return answerStored(trx, ctx, input, policy, { user, conversation, ids, base, refusal }, vector, overQuota);
+}
+
+/** Ends a turn without the model, or with the reply stored now in the turn's transaction. */
+function outcomes(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, ids: TurnIds, base: TurnResult) {
+  const done = (result: TurnResult): Prepared => ({ result, ids, needsModel: false, prompt: null, summaryDue: false });
+  const answer = async (text: string, source: ReplySource, stored: string = source, tool: string | null = null) => {
+    await storeReply(trx, ctx, turnOf(input), ids, text, { source: stored });
+    return done({ ...base, reply: text, message_id: ids.replyId, source, tool });
+  };
+  return { done, answer };
+}
+
+interface StoredMessage {
+  user: EndUserRow;
+  conversation: ConversationState;
+  ids: TurnIds;
+  base: TurnResult;
+  refusal: Refusal | null;
+}
+
+/**
+ * Answers a user message already stored (by this turn, or by an earlier attempt at it): human
+ * takeover, the plan's limit, the hard limits and blocked topics, tools, curated answers, then the
+ * model's prompt.
+ */
+async function answerStored(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, policy: Policy, m: StoredMessage, vector: QueryVector | null, overQuota: DomainError | null): Promise<Prepared> {
+  const { bot } = input;
+  const { user, conversation, ids, base, refusal } = m;
+  const { done, answer } = outcomes(trx, ctx, input, ids, base);
   // A human who took over answers everything, even what the hard limits would refuse.
   if (!botAnswers(bot, conversation)) {
     if (!refusal) await trx.updateTable('messages').set({ status: 'ok' }).where('id', '=', ids.userMessageId).execute();
@@ -172,17 +199,61 @@ async function prepareTurn(trx: Transaction<DB>, ctx: ServiceContext, input: Tur
   return { result: withSources, ids, needsModel: true, prompt, summaryDue: context.cut || prompt.folded.length > 0, passages };
 }
 
+/**
+ * A retry of a turn whose user message an earlier attempt stored: its stored reply, or (the attempt
+ * died or failed before replying) an answer to that message now. Nothing is stored twice.
+ */
+async function resumeTurn(
+  trx: Transaction<DB>,
+  ctx: ServiceContext,
+  input: TurnInput,
+  policy: Policy,
+  at: { user: EndUserRow; conversation: ConversationState | null; stored: StoredTurn; dedupeKey: string },
+  vector: QueryVector | null,
+  overQuota: DomainError | null,
+): Promise<Prepared> {
+  const { stored, conversation } = at;
+  if (!conversation || stored.message.conversation_id !== conversation.id || stored.message.content !== input.message) {
+    throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different message; use a new key.', 'Idempotency-Key');
+  }
+  const ids: TurnIds = { conversationId: conversation.id, userMessageId: stored.message.id, replyId: stored.reply?.id ?? newId('msg'), dedupeKey: at.dedupeKey };
+  const opening = await openingBefore(trx, conversation.id, stored.message.id);
+  const base: TurnResult = { conversation_id: conversation.id, user_message_id: stored.message.id, reply: null, message_id: null, opening_message: opening, takeover: false, source: null, sources: [] };
+  if (stored.reply) {
+    const result = { ...base, reply: stored.reply.content, message_id: stored.reply.id, source: replySourceOf(stored.reply.source), sources: stored.reply.sources ?? [] };
+    return { result, ids, needsModel: false, prompt: null, summaryDue: false };
+  }
+  // A human has taken over: the earlier attempt told them (conversation.takeover) already.
+  if (!botAnswers(input.bot, conversation)) return { result: { ...base, takeover: true }, ids, needsModel: false, prompt: null, summaryDue: false };
+  // The earlier attempt's model failure marked it unanswered: it waits for this answer again.
+  if (stored.message.status === 'unanswered') await trx.updateTable('messages').set({ status: 'pending' }).where('id', '=', ids.userMessageId).execute();
+  return answerStored(trx, ctx, input, policy, { user: at.user, conversation, ids, base, refusal: refusalFor(policy, input.message) }, vector, overQuota);
+}
+
+const REPLY_SOURCES: ReadonlySet<string> = new Set<ReplySource>(['model', 'retrained', 'builtin', 'safety', 'blocked_topic', 'moderation', 'age_gate', 'tool']);
+
+/** A stored reply's source as a turn reports it (the greeting that answered an age confirmation is the age gate's). */
+function replySourceOf(stored: string | null): ReplySource {
+  if (stored === 'opening') return 'age_gate';
+  return stored && REPLY_SOURCES.has(stored) ? (stored as ReplySource) : 'model';
+}
+
 /** The user's message, the conversation's last activity and `message.received`, in one statement. */
 async function storeUserMessage(trx: Transaction<DB>, ctx: ServiceContext, input: TurnInput, ids: TurnIds, now: Date, m: { status: 'flagged' | 'pending'; source: string | null }) {
   const event = eventRow(ctx, 'message.received', { bot_id: input.bot.id, user_id: input.userId, conversation_id: ids.conversationId, message_id: ids.userMessageId, channel: input.channel });
-  await sql`
+  const { rows } = await sql<{ id: string }>`
     with stored as (
-      insert into messages (id, account_id, conversation_id, role, content, status, source, tokens)
-      values (${ids.userMessageId}, ${ctx.accountId}, ${ids.conversationId}, 'user', ${input.message}, ${m.status}, ${m.source}, ${countTokens(input.message)})
+      insert into messages (id, account_id, conversation_id, role, content, status, source, tokens, dedupe_key)
+      values (${ids.userMessageId}, ${ctx.accountId}, ${ids.conversationId}, 'user', ${input.message}, ${m.status}, ${m.source}, ${countTokens(input.message)}, ${ids.dedupeKey ?? null})
+      on conflict do nothing
+      returning id
     ), touched as (
-      update conversations set last_message_at = ${now}, updated_at = ${now} where id = ${ids.conversationId}
+      update conversations set last_message_at = ${now}, updated_at = ${now} where id = ${ids.conversationId} and exists (select 1 from stored)
     )
-    insert into outbox_events (id, account_id, type, payload) values (${event.id}, ${event.account_id}, ${event.type}, ${event.payload}::jsonb)`.execute(trx);
+    insert into outbox_events (id, account_id, type, payload) select ${event.id}, ${event.account_id}, ${event.type}, ${event.payload}::jsonb from stored
+    returning id`.execute(trx);
+  // Its dedupe key taken meanwhile (the turns of one conversation are serialised, so by another conversation's).
+  if (!rows.length) throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different message; use a new key.', 'Idempotency-Key');
 }
 
 /** A new conversation starts with the AI disclosure line and the greeting. */
@@ -271,99 +342,4 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
   done.catch(() => undefined); // callers observe it; a rejection here must not go unhandled
   trackTurn(done);
   return { result: prepared.result, chunks: out.iterate(), done };
-}
-
-/** Stores the reply (or, when a check refused it, the refusal in its place) and completes the turn. */
-type Finish = (text: string, meta: ReplyMeta & { source: ReplySource }, refusal: Refusal | null) => Promise<TurnResult>;
-
-/**
- * The model's part of a turn: the user's message through the moderation provider, then the model (or
- * the builtin mode's fixed answer), then its reply through every check before it is stored.
- */
-async function answerWithModel(ctx: ServiceContext, input: TurnInput, policy: Policy, prepared: Prepared, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
-  const flagged = await moderate(ctx, input.message);
-  if (flagged) {
-    await ctx.db.updateTable('messages').set({ status: 'flagged', source: 'moderation' }).where('id', '=', prepared.ids.userMessageId).execute();
-    const turn = await finish(flagged.reply, { source: 'moderation' }, null);
-    out.push({ type: 'delta', text: flagged.reply });
-    return turn;
-  }
-  if (!ctx.llm || !prepared.prompt) {
-    const reply = builtinReply(prepared.passages?.[0]);
-    out.push({ type: 'delta', text: reply });
-    return finish(reply, { source: 'builtin', model: 'builtin' }, null);
-  }
-  if (!input.stream) return askModel(ctx, ctx.llm, input, policy, prepared.prompt, out, finish);
-  return runModel(ctx, ctx.llm, input.bot, policy, prepared.prompt, out, finish);
-}
-
-/** One call for the whole reply, checked before anything is released: for callers that do not stream. */
-async function askModel(ctx: ServiceContext, llm: LlmPort, input: TurnInput, policy: Policy, prompt: AssembledPrompt, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
-  const started = Date.now();
-  const tools = input.tools && Object.keys(input.tools).length ? input.tools : undefined;
-  const r = await llm.generate({
-    model: input.bot.model,
-    messages: prompt.messages,
-    temperature: prompt.temperature,
-    maxTokens: prompt.maxTokens,
-    ...(tools ? { tools: Object.fromEntries(Object.entries(tools).map(([name, t]) => [name, { description: t.description }])) } : {}),
-  });
-  const tool = r.toolCalls?.find((name) => tools?.[name]) ?? null;
-  // A taken tool is announced in its own words, which the channel then makes true (the model's may promise what cannot happen).
-  const text = tool ? tools![tool]!.reply : r.text;
-  if (!text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
-  const refusal = refusalFor(policy, text) ?? (await moderate(ctx, text));
-  const turn = await finish(text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started }, refusal);
-  out.push({ type: 'delta', text: turn.reply! });
-  return refusal ? turn : { ...turn, tool };
-}
-
-/**
- * Asks the model and releases its text a sentence at a time, while everything so far passes the hard
- * limits and blocked topics. When a reply turns out to cross them, the model is stopped and the caller
- * is told to replace what it showed. With a moderation provider nothing is released before the whole
- * reply has passed it. The model is read here, not by the caller, so the reply is stored even if the
- * client goes away.
- */
-async function runModel(ctx: ServiceContext, llm: LlmPort, bot: BotRow, policy: Policy, prompt: AssembledPrompt, out: ChunkQueue, finish: Finish): Promise<TurnResult> {
-  const started = Date.now();
-  const abort = new AbortController();
-  const stream = llm.stream({ model: bot.model, messages: prompt.messages, temperature: prompt.temperature, maxTokens: prompt.maxTokens, signal: abort.signal });
-  const holdBack = ctx.moderation !== null;
-  let text = '';
-  let released = 0;
-  const settle = (turn: TurnResult, full: string) => {
-    if (turn.source === 'model') out.push({ type: 'delta', text: full.slice(released) });
-    else out.push({ type: released ? 'replace' : 'delta', text: turn.reply! });
-    return turn;
-  };
-  for await (const delta of stream.deltas) {
-    const from = Math.max(released, text.length - 1); // a boundary may straddle the previous delta
-    text += delta;
-    if (holdBack) continue;
-    const boundary = lastBoundary(text, from);
-    if (boundary <= released) continue;
-    // Checked when text is about to be released (not on every delta: that is quadratic in the reply).
-    const refusal = refusalFor(policy, text);
-    if (refusal) {
-      abort.abort();
-      return settle(await finish(text, { source: 'model', model: bot.model ?? llm.provider }, refusal), text);
-    }
-    out.push({ type: 'delta', text: text.slice(released, boundary) });
-    released = boundary;
-  }
-  const r: LlmResult = await stream.result;
-  if (!r.text.trim()) throw new ProviderError(llm.provider, 'the model returned an empty reply');
-  const refusal = refusalFor(policy, r.text) ?? (await moderate(ctx, r.text));
-  return settle(await finish(r.text, { source: 'model', model: r.model, usage: r.usage, latencyMs: Date.now() - started }, refusal), r.text);
-}
-
-/** Where the last sentence or line ending at or after `from` ends (after its mark), or -1. */
-function lastBoundary(text: string, from: number): number {
-  for (let i = text.length - 2; i >= from; i--) {
-    const c = text[i];
-    if (c === '\n') return i + 1;
-    if ((c === '.' || c === '!' || c === '?') && text[i + 1] === ' ') return i + 1;
-  }
-  return -1;
 }

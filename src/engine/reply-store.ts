@@ -3,12 +3,15 @@ import type { DB } from '../db/schema.js';
 import type { ServiceContext } from '../core/context.js';
 import { eventRow } from '../core/events.js';
 import { countTokens } from './history.js';
+import { replyKeyOf } from './turn-dedupe.js';
 import type { LlmUsage } from '../providers/llm/port.js';
 
 export interface TurnIds {
   conversationId: string;
   userMessageId: string;
   replyId: string;
+  /** The user message's dedupe key (see turn-dedupe.ts): the reply is stored under it with `:reply`. */
+  dedupeKey?: string | null;
 }
 
 export interface ReplyMeta {
@@ -25,7 +28,8 @@ export interface ReplyMeta {
  * Stores a bot reply under its reserved id, marks the user's message answered, emits `message.sent`
  * and counts the usage, in one statement: atomic on its own (no transaction needed, one round trip),
  * and the usage row shared by a bot's concurrent turns is locked only for that statement. A reply to
- * a message erased meanwhile fails as a whole on the foreign key (23503).
+ * a message erased meanwhile fails as a whole on the foreign key (23503), a second reply to a message
+ * stored under a dedupe key on its unique index (23505).
  */
 export async function storeReply(
   q: Kysely<DB> | Transaction<DB>,
@@ -39,9 +43,10 @@ export async function storeReply(
   const modelCalls = meta.source === 'model' || meta.usage ? 1 : 0;
   await sql`
     with reply as (
-      insert into messages (id, account_id, conversation_id, role, content, status, source, model, tokens_in, tokens_out, latency_ms, sources, tokens)
+      insert into messages (id, account_id, conversation_id, role, content, status, source, model, tokens_in, tokens_out, latency_ms, sources, tokens, dedupe_key)
       values (${ids.replyId}, ${ctx.accountId}, ${ids.conversationId}, 'assistant', ${text}, ${meta.flagged ? 'flagged' : 'ok'}, ${meta.source},
-              ${meta.model ?? null}, ${meta.usage?.inputTokens ?? null}, ${meta.usage?.outputTokens ?? null}, ${meta.latencyMs ?? null}, ${JSON.stringify(meta.sources ?? [])}, ${countTokens(text)})
+              ${meta.model ?? null}, ${meta.usage?.inputTokens ?? null}, ${meta.usage?.outputTokens ?? null}, ${meta.latencyMs ?? null}, ${JSON.stringify(meta.sources ?? [])}, ${countTokens(text)},
+              ${ids.dedupeKey ? replyKeyOf(ids.dedupeKey) : null})
       returning id
     ), answered as (
       update messages set status = 'ok' where id = ${ids.userMessageId} and status = 'pending'

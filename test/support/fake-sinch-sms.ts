@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 /**
  * A real HTTP server speaking Sinch's SMS REST API ("xms" v1) as far as sinth uses it:
  * `POST /xms/v1/{service_plan_id}/batches` with `Authorization: Bearer <api token>`, answering the
- * created batch, or Sinch's error body ({code, text}). Point the SDK at it with
+ * created batch, or Sinch's error body ({code, text}); `GET` the same path lists the batches sent
+ * (newest first; from, to, start_date, end_date, client_reference, page, page_size). Point the SDK at it with
  * SINCH_SMS_BASE_URL = fake.url (the SDK's smsHostname).
  */
 
@@ -32,6 +33,7 @@ export interface FakeSinchBatch {
   clientReference: string | null;
   /** The whole request body, as sent. */
   request: Record<string, any>;
+  createdAt: Date;
 }
 
 export interface FakeSinchError {
@@ -75,6 +77,43 @@ const batchId = () => {
   return [...randomBytes(26)].map((b) => alphabet[b % 32]).join('');
 };
 
+/** A batch as Sinch's API shows it (the send's answer, a list's item). */
+function batchJson(b: FakeSinchBatch) {
+  const at = b.createdAt.toISOString();
+  return {
+    id: b.id,
+    to: b.to,
+    from: b.request.from,
+    canceled: false,
+    body: b.body,
+    type: b.request.type ?? 'mt_text',
+    created_at: at,
+    modified_at: at,
+    delivery_report: b.deliveryReport ?? 'none',
+    callback_url: b.callbackUrl ?? undefined,
+    client_reference: b.clientReference ?? undefined,
+    flash_message: false,
+  };
+}
+
+/** Sinch's list: batches created in [start_date, end_date) (start_date defaults to a day ago), newest first, paged from 0. */
+function listBatches(batches: FakeSinchBatch[], q: URLSearchParams) {
+  const start = q.get('start_date') ? Date.parse(q.get('start_date')!) : Date.now() - 24 * 3600_000;
+  const end = q.get('end_date') ? Date.parse(q.get('end_date')!) : Infinity;
+  // Unencoded '+' (the SDK does not encode query values) arrives as a space.
+  const number = (n: string) => n.trim().replace(/^\+/, '');
+  const from = q.get('from')?.split(',').map(number) ?? null;
+  const to = q.get('to')?.split(',').map(number) ?? null;
+  const ref = q.get('client_reference');
+  const all = batches
+    .filter((b) => b.createdAt.getTime() >= start && b.createdAt.getTime() < end)
+    .filter((b) => (!from || from.includes(number(b.from))) && (!to || b.to.some((t) => to.includes(number(t)))) && (!ref || b.clientReference === ref))
+    .reverse();
+  const size = Number(q.get('page_size') ?? 30);
+  const page = Number(q.get('page') ?? 0);
+  return { count: all.length, page, page_size: size, batches: all.slice(page * size, (page + 1) * size).map(batchJson) };
+}
+
 export async function startFakeSinchSms(opts: { servicePlanId?: string; apiToken?: string } = {}): Promise<FakeSinchSms> {
   const servicePlanId = opts.servicePlanId ?? `plan${randomBytes(8).toString('hex')}`;
   const apiToken = opts.apiToken ?? `sinch-${randomBytes(12).toString('hex')}`;
@@ -83,14 +122,16 @@ export async function startFakeSinchSms(opts: { servicePlanId?: string; apiToken
   const failures: FakeSinchError[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname;
     const body = await readJson(req);
     const plan = /^\/xms\/v1\/([^/]+)\/batches$/.exec(path)?.[1];
     const authenticated = plan === servicePlanId && req.headers.authorization === `Bearer ${apiToken}`;
     requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization, authenticated, body });
 
-    if (!plan || req.method !== 'POST') return send(res, 404, { code: 'not_found', text: `No such resource: ${req.method} ${path}` });
+    if (!plan || (req.method !== 'POST' && req.method !== 'GET')) return send(res, 404, { code: 'not_found', text: `No such resource: ${req.method} ${path}` });
     if (!authenticated) return send(res, 401, { code: 'unauthorized', text: 'Invalid service plan or API token' });
+    if (req.method === 'GET') return send(res, 200, listBatches(sent.filter((b) => b.servicePlanId === plan), url.searchParams));
     const failure = failures.shift();
     if (failure) return send(res, failure.status ?? 400, { code: failure.code ?? 'syntax_constraint_violation', text: failure.text ?? 'Fake Sinch failure' });
     if (!body || !Array.isArray(body.to) || body.to.length === 0 || typeof body.body !== 'string') {
@@ -110,22 +151,9 @@ export async function startFakeSinchSms(opts: { servicePlanId?: string; apiToken
       callbackUrl: body.callback_url ?? null,
       clientReference: body.client_reference ?? null,
       request: body,
+      createdAt: new Date(),
     });
-    const now = new Date().toISOString();
-    return send(res, 201, {
-      id,
-      to: body.to,
-      from: body.from,
-      canceled: false,
-      body: body.body,
-      type: body.type ?? 'mt_text',
-      created_at: now,
-      modified_at: now,
-      delivery_report: body.delivery_report ?? 'none',
-      callback_url: body.callback_url,
-      client_reference: body.client_reference,
-      flash_message: false,
-    });
+    return send(res, 201, batchJson(sent.at(-1)!));
   };
 
   const server = createServer((req, res) => {

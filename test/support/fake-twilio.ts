@@ -73,6 +73,8 @@ export interface FakeTwilioMessage {
   statusCallback: string | null;
   status: string;
   params: Record<string, string>;
+  /** When the fake accepted it (date_created; date_sent stays null, as for a message Twilio still queues). */
+  createdAt: Date;
 }
 
 /** One Calls.json create the fake accepted. */
@@ -183,6 +185,22 @@ function basicUser(header: string | undefined): { user: string; pass: string } |
 type CallResource = ReturnType<typeof callResource>;
 
 /** Calls may also go to a Client identity or a SIP URI. */
+/** When Twilio sent the message on: none while it is still queued there. */
+const sentAt = (m: FakeTwilioMessage): number | null => (['queued', 'accepted', 'scheduled'].includes(m.status) ? null : m.createdAt.getTime());
+
+/** A message resource as Twilio's API shows it (the create's answer, a list's item). */
+function messageJson(m: FakeTwilioMessage) {
+  const created = rfc2822(m.createdAt);
+  const sent = sentAt(m);
+  return {
+    sid: m.sid, account_sid: m.accountSid, to: m.to, from: m.from, body: m.body, status: m.status,
+    num_segments: '1', num_media: '0', direction: 'outbound-api', api_version: '2010-04-01', price: null, price_unit: 'USD',
+    error_code: null, error_message: null, messaging_service_sid: m.params.MessagingServiceSid ?? null,
+    date_created: created, date_updated: created, date_sent: sent === null ? null : rfc2822(new Date(sent)),
+    uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`, subresource_uris: {},
+  };
+}
+
 const VALID_CALL_TO = /^(\+[1-9]\d{6,14}|client:\S+|sip:\S+)$/;
 const ENDED = new Set(['completed', 'canceled', 'failed', 'busy', 'no-answer']);
 
@@ -395,14 +413,35 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       const failed = sendFailures.shift();
       if (failed) return twilioError(res, failed);
       const sid = sidOf('SM');
-      const message: FakeTwilioMessage = { sid, accountSid: pathAccount, to: params.To, from: params.From ?? '', body: params.Body ?? '', statusCallback: params.StatusCallback ?? null, status: sendStatus, params };
+      const message: FakeTwilioMessage = { sid, accountSid: pathAccount, to: params.To, from: params.From ?? '', body: params.Body ?? '', statusCallback: params.StatusCallback ?? null, status: sendStatus, params, createdAt: new Date() };
       sent.push(message);
-      const now = rfc2822();
-      return sendJson(res, 201, {
-        sid, account_sid: pathAccount, to: message.to, from: message.from, body: message.body, status: sendStatus,
-        num_segments: '1', num_media: '0', direction: 'outbound-api', api_version: '2010-04-01', price: null, price_unit: 'USD',
-        error_code: null, error_message: null, messaging_service_sid: params.MessagingServiceSid ?? null,
-        date_created: now, date_updated: now, date_sent: null, uri: `/2010-04-01/Accounts/${pathAccount}/Messages/${sid}.json`, subresource_uris: {},
+      return sendJson(res, 201, messageJson(message));
+    }
+
+    if (rest === '/Messages.json' && req.method === 'GET') {
+      // The account's messages, newest first, filtered as Twilio does: To, From, DateSent (a day or a
+      // time; `DateSent>`/`DateSent<` inclusive); a message not sent yet has no date_sent.
+      const after = params['DateSent>'] ? Date.parse(params['DateSent>']) : null;
+      const before = params['DateSent<'] ? Date.parse(params['DateSent<']) : null;
+      const all = sent
+        .filter((s) => s.accountSid === pathAccount && (!params.To || s.to === params.To) && (!params.From || s.from === params.From))
+        .filter((s) => (after === null && before === null) || (sentAt(s) !== null && (after === null || sentAt(s)! >= after) && (before === null || sentAt(s)! <= before)))
+        .reverse();
+      const size = Number(params.PageSize ?? 50);
+      const page = Number(params.Page ?? 0);
+      const slice = all.slice(page * size, (page + 1) * size);
+      const query = new URLSearchParams({ ...params, PageSize: String(size) });
+      const pageUri = (n: number) => `${url.pathname}?${new URLSearchParams({ ...Object.fromEntries(query), Page: String(n) }).toString()}`;
+      return sendJson(res, 200, {
+        messages: slice.map(messageJson),
+        page,
+        page_size: size,
+        start: page * size,
+        end: page * size + Math.max(slice.length - 1, 0),
+        first_page_uri: pageUri(0),
+        next_page_uri: (page + 1) * size < all.length ? pageUri(page + 1) : null,
+        previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+        uri: pageUri(page),
       });
     }
 

@@ -30,7 +30,9 @@ function requestHash(request: FastifyRequest): string {
  * `Idempotency-Key` on creating and sending POSTs: the first request claims the key (a row, so every
  * process sees it); a retry within 24 h gets the stored response and nothing runs twice. A key reused
  * with other parameters is a 422; a retry while the first is still running is a 409. A 5xx releases
- * the key so the client can try again.
+ * the key so the client can try again. Work a failed or dead attempt already committed is not done
+ * twice: a conversation turn stores its user message under a key derived from this one
+ * (engine/turn-dedupe.ts), which the retry finds and answers.
  */
 export function registerIdempotency(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest('idempotency', null);

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { systemContext, type AppDeps, type ServiceContext } from '../../core/context.js';
 import { effectivePolicy } from '../prompts/policy-settings.js';
 import { pickNumber } from '../sms/numbers.js';
+import { reconcileSms, unsettledSms } from '../sms/reconcile-service.js';
 import type { CampaignRow } from './campaign-view.js';
 import { campaignNow } from './clock.js';
 import { ACTIVE_STATUSES, cancelCampaign, completeCampaign, leftoverSms, noLiveDispatcher } from './lifecycle.js';
@@ -25,8 +26,10 @@ import { parseTemplate } from './template.js';
  * expires (when every pending recipient waits for quiet hours to end, which the sweep leaves alone).
  * The one window no database can close is a row `sending` when the process died (the provider may
  * or may not have taken the message, or its answer was lost): the send service never sends such a
- * row again and the campaign reports it under `sending`. A duplicate marketing
- * text is the worse failure (it annoys and can breach consent rules); the operator sees the count.
+ * row again on its own, as a duplicate marketing text is the worse failure (it annoys and can breach
+ * consent rules). The SMS reconcile sweep (features/sms/reconcile-service.ts) asks the provider once
+ * the send has surely settled: recorded if the provider has it, queued again if not; the campaign
+ * completes only when none of its rows is left so.
  *
  * One dispatcher per campaign at a time, through a heartbeat on the campaign row: a run whose
  * heartbeat is older than CAMPAIGN_STALE_SECONDS is presumed dead and another takes over. This saves
@@ -149,9 +152,13 @@ async function idle(deps: AppDeps, ctx: ServiceContext, campaignId: string, now:
     .where('state', '=', 'pending')
     .executeTakeFirstOrThrow();
   if (!left.pending) {
+    // Texts whose send's outcome a dead run lost: settled with the provider (those not sent are queued again).
+    await reconcileSms(deps, { campaignId });
     await deliverAll(deps, await leftoverSms(deps.db, campaignId));
     // A row still queued (a database error on its send): not done yet, and no send job would take it.
     if ((await leftoverSms(deps.db, campaignId)).length) return { outcome: 'continued', after: 5 };
+    // Lost outcomes too young to settle: every recipient is texted (or not) before the campaign is done.
+    if (await unsettledSms(deps.db, campaignId)) return { outcome: 'continued', after: 5 };
     const done = await deps.db.transaction().execute((trx) => completeCampaign(trx, ctx, campaignId));
     return { outcome: done ? 'completed' : 'canceled', after: null };
   }

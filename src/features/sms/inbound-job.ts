@@ -12,20 +12,25 @@ import { findOrCreatePhoneUser } from './sms-users.js';
 
 /**
  * Handles one stored inbound SMS: compliance keywords first, then the conversation engine, whose
- * reply is queued to go out after the bot's reply_delay. At most once: the job claims the row
- * (receiving → received) before anything else, so a retried or duplicated job never stores the
- * user's message twice nor answers twice; a crash in the middle leaves the message unanswered.
+ * reply is queued to go out after the bot's reply_delay. Exactly once: the row stays `receiving`
+ * until the work is done, so a job retried after a crash or a database outage does it again, and
+ * every step is keyed by the SMS's id (its user message `sms:<id>`, the reply's send key `reply:<id>`,
+ * a keyword answer's `keyword:<id>`), so a retry or a duplicated job stores and sends nothing twice.
  */
 export async function handleInboundSms(deps: AppDeps, smsId: string): Promise<void> {
   const sms = await deps.db
-    .updateTable('sms_messages')
-    .set({ status: 'received', updated_at: new Date() })
+    .selectFrom('sms_messages')
+    .selectAll()
     .where('id', '=', smsId)
     .where('direction', '=', 'inbound')
     .where('status', '=', 'receiving')
-    .returningAll()
     .executeTakeFirst();
   if (!sms) return;
+  await handleSms(deps, sms);
+  await deps.db.updateTable('sms_messages').set({ status: 'received', updated_at: new Date() }).where('id', '=', sms.id).where('status', '=', 'receiving').execute();
+}
+
+async function handleSms(deps: AppDeps, sms: SmsRow): Promise<void> {
   const bot = await deps.db.selectFrom('bots').selectAll().where('id', '=', sms.bot_id).where('deleted_at', 'is', null).executeTakeFirst();
   if (!bot) return;
   const ctx = systemContext(deps, sms.account_id);
@@ -91,7 +96,7 @@ async function reply(ctx: ServiceContext, bot: BotRow, user: EndUserRow, sms: Sm
   if (!message) return;
   let result;
   try {
-    const turn = await converse(ctx, { bot, userId: user.user_id, channel: 'sms', message });
+    const turn = await converse(ctx, { bot, userId: user.user_id, channel: 'sms', message, dedupeKey: `sms:${sms.id}` });
     result = await turn.done;
   } catch (err) {
     // Blocked meanwhile, erased, or the model failed (the message stays stored as unanswered).

@@ -20,7 +20,8 @@ import { applyStatus } from './status-service.js';
  * transaction and queues the send job; the job's `deliverSms` checks the recipient again at send
  * time, moves the row out of `queued` (the claim: only one attempt ever calls the provider) and
  * records what the provider said. At most once: a send whose outcome was lost in a crash stays
- * `sending` rather than risk a duplicate text.
+ * `sending` rather than risk a duplicate text, until the reconcile sweep (reconcile-service.ts) has
+ * asked the provider whether it took it.
  */
 
 export const SMS_SEND_JOB = 'sms.send';

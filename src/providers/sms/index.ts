@@ -11,7 +11,7 @@ import { twilioSms } from './twilio-sms.js';
 export type NumberRow = Selectable<PhoneNumbersTable>;
 
 /** A port whose sends fail with `error`: the number cannot send, and saying so beats sending from elsewhere. */
-const failing = (provider: SmsPort['provider'], error: Error): SmsPort => ({ provider, send: () => Promise.reject(error) });
+const failing = (provider: SmsPort['provider'], error: Error): SmsPort => ({ provider, send: () => Promise.reject(error), findSent: () => Promise.reject(error) });
 
 /**
  * Who sends from `number`, as smsProviderFor picks it, without building an SDK client or opening

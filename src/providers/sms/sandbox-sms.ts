@@ -10,5 +10,7 @@ export function sandboxSms(): SmsPort {
   return {
     provider: 'sandbox',
     send: async (): Promise<SentSms> => ({ providerMessageId: `SBX${randomUUID().replaceAll('-', '')}`, status: 'delivered' }),
+    // The sandbox keeps no record of its sends (nothing left the machine): a lost outcome is sent again.
+    findSent: async (): Promise<SentSms[]> => [],
   };
 }

@@ -2,7 +2,7 @@ import { SinchClient } from '@sinch/sdk-core';
 import type { Config } from '../../config.js';
 import { ProviderApiError } from '../provider-api-error.js';
 import { sinchFailure, sinchTimeoutPlugin } from '../sinch-client.js';
-import type { OutgoingSms, SentSms, SmsPort } from './port.js';
+import type { OutgoingSms, SentLookup, SentSms, SmsPort } from './port.js';
 import { instrumented } from '../../core/observability/instrument-port.js';
 
 /**
@@ -60,6 +60,21 @@ export function sinchSms(credentials: SinchSmsCredentials): SmsPort {
       if (!batch.id) throw new ProviderApiError('sinch', 'the Sinch SMS API answered without a batch id', null, 201);
       // Accepted into a batch: Sinch reports dispatch and delivery later, per recipient.
       return { providerMessageId: batch.id, status: 'queued' };
+    },
+
+    async findSent(lookup: SentLookup): Promise<SentSms[]> {
+      // By our reference (sent as client_reference), which names one message; the SDK puts query
+      // values in the URL unencoded, so the numbers (with their '+') are compared here, not sent.
+      let page: { data: Array<{ id?: string; to?: string[]; from?: string; body?: unknown; canceled?: boolean }> };
+      try {
+        page = await client.sms.batches.list({ start_date: lookup.since, client_reference: lookup.reference, page_size: 30 });
+      } catch (err) {
+        throw sinchFailure(err, 'SMS');
+      }
+      const digits = (n: string | undefined) => (n ?? '').replace(/^\+/, '');
+      return page.data
+        .filter((b) => b.id && b.body === lookup.body && digits(b.from) === digits(lookup.from) && (b.to ?? []).some((t) => digits(t) === digits(lookup.to)))
+        .map((b) => ({ providerMessageId: b.id!, status: b.canceled ? 'canceled' : 'queued' }));
     },
   });
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
 import { callTwilio, twilioClient, type TwilioCredentials } from '../twilio-client.js';
-import type { OutgoingSms, SentSms, SmsPort, SmsStatus } from './port.js';
+import type { OutgoingSms, SentLookup, SentSms, SmsPort, SmsStatus } from './port.js';
 import { instrumented } from '../../core/observability/instrument-port.js';
 
 /**
@@ -31,6 +31,9 @@ export function twilioSmsStatus(status: string | null | undefined): SmsStatus {
   return STATUS[(status ?? '').toLowerCase()] ?? 'sending';
 }
 
+/** Messages between two numbers read per look-up: far more than can have been sent since a lost send's claim. */
+const LOOKUP_PAGE = 50;
+
 export function twilioSms(config: Config, credentials: TwilioCredentials): SmsPort {
   const client = twilioClient(config, credentials);
   return instrumented('twilio', {
@@ -46,6 +49,16 @@ export function twilioSms(config: Config, credentials: TwilioCredentials): SmsPo
         }),
       );
       return { providerMessageId: message.sid, status: twilioSmsStatus(message.status) };
+    },
+
+    async findSent(lookup: SentLookup): Promise<SentSms[]> {
+      // No DateSent filter: Twilio sets date_sent only once a message leaves its queue, and a text
+      // still queued there (a campaign at the sender's rate) is exactly one that must be found.
+      // The newest messages between the two numbers, matched by body and creation time here.
+      const messages = await callTwilio(() => client.messages.list({ to: lookup.to, from: lookup.from, pageSize: LOOKUP_PAGE, limit: LOOKUP_PAGE }));
+      return messages
+        .filter((m) => m.body === lookup.body && m.direction !== 'inbound' && (!m.dateCreated || m.dateCreated >= lookup.since))
+        .map((m) => ({ providerMessageId: m.sid, status: twilioSmsStatus(m.status) }));
     },
   });
 }
