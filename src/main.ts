@@ -87,7 +87,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
             if (started.app) await closeHttp(started.app, left());
             if (!(await drainTurns(left()))) log.warn('shutdown: some conversation turns did not finish in time');
           })(),
-          loops.stop(),
+          // A tick that outlives the grace is left behind: the process exits and its leases run out.
+          Promise.race([loops.stop(), new Promise((r) => setTimeout(r, left()).unref())]),
           started.queue.stop(true, left()),
         ]);
         if (!opts.database) await database.close();

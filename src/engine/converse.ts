@@ -14,10 +14,11 @@ import { answerWithModel, type Finish } from './model-turn.js';
 import { isAgeConfirmation, refusalFor, type Refusal } from './policy.js';
 import { assemblePrompt, type AssembledPrompt } from './prompt.js';
 import { storeReply, type TurnIds } from './reply-store.js';
+import { isUniqueViolation } from '../core/db-errors.js';
 import { matchRetrained } from './retrained.js';
 import { queryVector, retrievePassages, sourcesOf, type Passage, type QueryVector } from '../features/knowledge/retrieval.js';
 import { chunkQueue, lockTurn, trackTurn, type TurnChunk } from './turn-queue.js';
-import { dedupeKeyOf, findStoredTurn, openingBefore, type StoredTurn } from './turn-dedupe.js';
+import { dedupeKeyOf, findStoredTurn, openingBefore, replyKeyOf, type StoredTurn } from './turn-dedupe.js';
 
 export type { TurnChunk } from './turn-queue.js';
 export { BUILTIN_REPLY, builtinReply } from './model-turn.js';
@@ -315,6 +316,11 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
     } catch (err) {
       // The user was erased while the reply was being made: nothing is left to answer.
       if ((err as { code?: string }).code === '23503') throw notFound('conversation');
+      // Another attempt at this turn (a retried job, a taken-over key) stored its reply first: that is the answer.
+      if (ids.dedupeKey && isUniqueViolation(err, 'messages_dedupe_key')) {
+        const first = await ctx.db.selectFrom('messages').select(['id', 'content', 'source']).where('account_id', '=', ctx.accountId).where('dedupe_key', '=', replyKeyOf(ids.dedupeKey)).executeTakeFirst();
+        if (first) return { ...prepared.result, reply: first.content, message_id: first.id, source: first.source as ReplySource, sources };
+      }
       throw err;
     }
     // After the reply, not with it: a summary request lost to a crash is made again by the next turn,
@@ -331,7 +337,8 @@ export async function converse(ctx: ServiceContext, input: TurnInput): Promise<T
     done = Promise.resolve(prepared.result);
   } else {
     done = answerWithModel(ctx, input, policy, prepared, out, finish).catch(async (err: unknown) => {
-      await ctx.db.updateTable('messages').set({ status: 'unanswered' }).where('id', '=', ids.userMessageId).execute();
+      // Only while still waiting: another attempt at the same turn may have answered it meanwhile.
+      await ctx.db.updateTable('messages').set({ status: 'unanswered' }).where('id', '=', ids.userMessageId).where('status', '=', 'pending').execute();
       throw err;
     });
   }

@@ -115,5 +115,5 @@ export async function summarizeConversation(deps: AppDeps, conversationId: strin
 }
 
 export function memoryJobs(deps: AppDeps): JobDefinition[] {
-  return [{ name: SUMMARIZE_JOB, handle: async (data) => void (await summarizeConversation(deps, (data as { conversation_id: string }).conversation_id)) }];
+  return [{ name: SUMMARIZE_JOB, policy: 'stately', handle: async (data) => void (await summarizeConversation(deps, (data as { conversation_id: string }).conversation_id)) }];
 }

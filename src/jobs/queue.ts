@@ -13,6 +13,11 @@ export interface JobDefinition<T extends object = object> {
   retryLimit?: number;
   /** Jobs of this kind one process runs at once (1 by default). */
   concurrency?: number;
+  /**
+   * pg-boss's queue policy. `stately`: at most one job waiting and one running per singletonKey, so
+   * work asked for again and again (a summary after every turn) queues once, not once per ask.
+   */
+  policy?: 'standard' | 'stately';
   handle(data: T): Promise<void>;
 }
 
@@ -106,16 +111,17 @@ export class PgBossQueue implements JobQueue {
    * deadlock or a duplicate on PostgreSQL): the loser waits a moment and looks again.
    */
   private async ensureQueue(def: JobDefinition): Promise<void> {
+    const policy = def.policy ?? 'standard';
     const options = { retryLimit: def.retryLimit ?? 5, retryBackoff: true, expireInSeconds: this.expireSeconds };
     for (let attempt = 0; ; attempt++) {
       const existing = await this.boss.getQueue(def.name);
       if (existing) {
         // A changed JOB_EXPIRE_SECONDS applies to queues made by an earlier start, too.
-        if (existing.expireInSeconds !== this.expireSeconds) await this.boss.updateQueue(def.name, { name: def.name, policy: existing.policy, ...options });
+        if (existing.expireInSeconds !== this.expireSeconds || existing.policy !== policy) await this.boss.updateQueue(def.name, { name: def.name, policy, ...options });
         return;
       }
       try {
-        await this.boss.createQueue(def.name, { name: def.name, ...options });
+        await this.boss.createQueue(def.name, { name: def.name, policy, ...options });
         return;
       } catch (err) {
         const code = (err as { code?: string }).code;

@@ -33,17 +33,25 @@ export function registerInFlight(app: FastifyInstance): InFlight {
   };
   app.addHook('onRoute', (route) => {
     const handler = route.handler as (...args: unknown[]) => unknown;
-    route.handler = async function (this: unknown, ...args: unknown[]) {
+    const done = () => {
+      if (--count > 0) return;
+      const waiting = idle;
+      idle = [];
+      for (const wake of waiting) wake();
+    };
+    // A handler's own return is passed on as it was (a synchronous handler stays synchronous).
+    route.handler = function (this: unknown, ...args: unknown[]) {
       count++;
+      let out: unknown;
       try {
-        return await handler.apply(this, args);
-      } finally {
-        if (--count === 0) {
-          const waiting = idle;
-          idle = [];
-          for (const wake of waiting) wake();
-        }
+        out = handler.apply(this, args);
+      } catch (err) {
+        done();
+        throw err;
       }
+      if (out instanceof Promise) out.then(done, done);
+      else done();
+      return out;
     } as RouteHandlerMethod;
   });
   trackers.set(app, tracker);

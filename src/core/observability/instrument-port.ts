@@ -24,7 +24,8 @@ function observe(provider: string, operation: string, call: () => unknown, onRes
     end({ outcome: err ? 'error' : 'ok' });
     if (err) {
       providerErrors.inc({ provider, operation });
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      // The error's kind only: a provider's message can quote the prompt or the text sent.
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
     } else {
       onResult?.(value);
     }

@@ -50,7 +50,7 @@ export async function inSpan<T>(name: string, attributes: Attributes, work: () =
   });
 }
 
+/** The error's kind only, never its message: messages can quote what a user wrote or a provider answered. */
 function failSpan(span: Span, err: unknown): void {
-  span.recordException(err instanceof Error ? err : String(err));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
 }

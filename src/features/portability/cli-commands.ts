@@ -30,14 +30,14 @@ export async function runExport(args: string[], config: Config, io: Io = process
 
 /** `sinth import <file> [--email <address>]`: the archive as a new account; prints its admin key once. */
 export async function runImport(args: string[], config: Config, io: Io = processIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { email: { type: 'string' }, account: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { email: { type: 'string' } } });
   if (positionals.length !== 1) {
     io.stderr.write('usage: sinth import <file> [--email <new account email>]\n');
     return 2;
   }
   return withDatabase(config, io, async (database) => {
     const input = positionals[0] === '-' ? process.stdin : createReadStream(positionals[0]!);
-    const report = await importAccountArchive({ db: database.db, config, input, email: values.email ?? values.account });
+    const report = await importAccountArchive({ db: database.db, config, input, email: values.email });
     io.stdout.write(describeImport(report));
     return 0;
   });

@@ -92,6 +92,13 @@ export const FIXUPS: Record<string, (rows: Row[], ctx: FixupContext) => Promise<
     const ids = rows.map((r) => r.provider_message_id).filter((k): k is string => typeof k === 'string');
     const takenIds = await existing(ctx.trx, sql<{ v: string }>`select provider || ' ' || provider_message_id as v from sms_messages where provider_message_id in (${sql.join(ids)})`, ids.length);
     for (const r of rows) {
+      // Texts the old server had not finished sending are not this server's to send (the reconcile sweep
+      // would send a 'sending' one again): they come in failed, and inbound ones as received.
+      if (r.direction === 'outbound' && (r.status === 'queued' || r.status === 'sending')) {
+        r.status = 'failed';
+        r.error_message = 'Not sent before the account was moved to this server.';
+      }
+      if (r.direction === 'inbound' && r.status === 'receiving') r.status = 'received';
       if (typeof r.send_key === 'string' && takenKeys.has(r.send_key)) r.send_key = null;
       // The provider's id stays with the row that has it already: delivery reports update that one.
       if (typeof r.provider_message_id === 'string' && takenIds.has(`${String(r.provider)} ${r.provider_message_id}`)) r.provider_message_id = null;

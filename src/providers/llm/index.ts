@@ -4,11 +4,17 @@ import type { LlmPort, LlmResult } from './port.js';
 import { instrumented } from '../../core/observability/instrument-port.js';
 import { modelTokens } from '../../core/observability/metrics.js';
 
-/** Tokens by model, for /metrics. */
-function countTokens(value: unknown): void {
-  const r = value as LlmResult;
-  modelTokens.inc({ model: r.model, kind: 'input' }, r.usage.inputTokens);
-  modelTokens.inc({ model: r.model, kind: 'output' }, r.usage.outputTokens);
+/**
+ * Tokens by model, for /metrics. Bots may name any model, so only the configured ones get a series
+ * of their own; the rest count as `other` (a label per tenant's whim would grow without bound).
+ */
+function tokenCounter(known: Set<string>) {
+  return (value: unknown): void => {
+    const r = value as LlmResult;
+    const model = known.has(r.model) ? r.model : 'other';
+    modelTokens.inc({ model, kind: 'input' }, r.usage.inputTokens);
+    modelTokens.inc({ model, kind: 'output' }, r.usage.outputTokens);
+  };
 }
 
 /**
@@ -27,5 +33,6 @@ export function createLlm(config: Config): LlmPort | null {
     timeoutMs: config.LLM_TIMEOUT_MS,
     fallbackModel: config.LLM_FALLBACK_MODEL,
   });
-  return instrumented('llm', port, countTokens);
+  const known = new Set([config.LLM_MODEL ?? 'gpt-4o-mini', config.LLM_FALLBACK_MODEL].filter((m): m is string => !!m));
+  return instrumented('llm', port, tokenCounter(known));
 }
