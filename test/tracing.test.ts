@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/core/logger.js';
 import { startServer, type Server as Sinth } from '../src/main.js';
 import { openTestDatabase, testConfig } from './support/harness.js';
+import { modelEnv } from './support/conversation.js';
+import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
+import { waitUntil } from './support/wait.js';
 import type { DatabaseHandle } from '../src/db/database.js';
 
 interface OtlpSpan {
@@ -39,16 +42,19 @@ const attr = (s: OtlpSpan, key: string) => {
 };
 
 let collector: Awaited<ReturnType<typeof startCollector>>;
+let fake: FakeOpenAi;
 let database: DatabaseHandle;
 let server: Sinth;
 beforeAll(async () => {
   collector = await startCollector();
+  fake = await startFakeOpenAi('llm-secret');
   database = await openTestDatabase();
-  server = await startServer(testConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'sinth-test' }), { database, listen: false, log: createLogger('silent') });
+  server = await startServer(testConfig({ ...modelEnv(fake), PORT: '0', HOST: '127.0.0.1', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'sinth-test' }), { database, log: createLogger('silent') });
 });
 afterAll(async () => {
   await database?.close();
   await collector?.close();
+  await fake?.close();
 });
 
 describe('OpenTelemetry traces', () => {
@@ -61,8 +67,29 @@ describe('OpenTelemetry traces', () => {
       payload: { email: `trace-${Date.now()}@example.com`, password: 'correct horse battery' },
     });
     expect(res.statusCode).toBe(200);
+    // A turn with a JSON body: the model call's span must nest under the request's.
+    const { api_key: key } = res.json();
+    const bot = (await server.app!.inject({ method: 'POST', url: '/create_bot', headers: { 'api-key': key }, payload: { name: 'Traced' } })).json();
+    fake.next({ reply: 'hello there' });
+    // Over a real socket: the body arrives on the socket's callbacks, after the request hooks ran.
+    const turn = await fetch(`${server.url}/conversation_api`, { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ creator: bot.bot_id, user_id: 'fan-t', message: 'a private message' }) });
+    expect(turn.status).toBe(200);
+    // A client that gives up still leaves an ended span behind.
+    fake.next({ reply: 'too late', delayMs: 800 });
+    const seen = fake.requests.length;
+    const gone = new AbortController();
+    const abandoned = fetch(`${server.url}/conversation_api`, { method: 'POST', signal: gone.signal, headers: { 'api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ creator: bot.bot_id, user_id: 'fan-t', message: 'are you there' }) });
+    await waitUntil(async () => fake.requests.length, (n) => n > seen, 'the model to be asked');
+    gone.abort();
+    await expect(abandoned).rejects.toThrow();
     // close() flushes the spans still buffered.
     await server.close();
+    expect(collector.spans.filter((s) => s.name === 'POST /conversation_api' && attr(s, 'sinth.client_aborted') === true)).toHaveLength(1);
+    const request = collector.spans.find((s) => s.name === 'POST /conversation_api' && attr(s, 'http.response.status_code') === 200)!;
+    const llm = collector.spans.find((s) => s.name === 'llm generate')!;
+    expect(llm.traceId).toBe(request.traceId);
+    expect(llm.parentSpanId).toBe(request.spanId);
+    expect(JSON.stringify(collector.spans)).not.toContain('a private message');
     const span = collector.spans.find((s) => s.name === 'POST /create_account');
     expect(span).toBeDefined();
     expect(span!.service).toBe('sinth-test');

@@ -54,14 +54,9 @@ export async function findStoredTurn(trx: Transaction<DB>, ctx: ServiceContext, 
  * greeting stored before it; null for a later message.
  */
 export async function openingBefore(trx: Transaction<DB>, conversationId: string, messageId: string): Promise<string | null> {
-  const earlier = await trx
-    .selectFrom('messages')
-    .select(['role', 'source', 'content'])
-    .where('conversation_id', '=', conversationId)
-    .where('id', '<', messageId)
-    .orderBy('id')
-    .execute();
-  if (earlier.some((m) => m.role === 'user')) return null;
-  const lines = earlier.filter((m) => m.role === 'assistant' && (m.source === 'disclosure' || m.source === 'opening')).map((m) => m.content);
-  return lines.join('\n\n') || null;
+  const earlier = () => trx.selectFrom('messages').where('conversation_id', '=', conversationId).where('id', '<', messageId);
+  // A long conversation is not read whole: one probe for an earlier user message, then the opening lines.
+  if (await earlier().select('id').where('role', '=', 'user').limit(1).executeTakeFirst()) return null;
+  const lines = await earlier().select('content').where('role', '=', 'assistant').where('source', 'in', ['disclosure', 'opening']).orderBy('id').execute();
+  return lines.map((m) => m.content).join('\n\n') || null;
 }

@@ -18,6 +18,11 @@ export interface JobDefinition<T extends object = object> {
    * work asked for again and again (a summary after every turn) queues once, not once per ask.
    */
   policy?: 'standard' | 'stately';
+  /**
+   * Jobs that may rightly run long (a crawl, an erasure) are presumed dead only after this long,
+   * whatever JOB_EXPIRE_SECONDS says: presumed dead, a job runs a second time beside the first.
+   */
+  minExpireSeconds?: number;
   handle(data: T): Promise<void>;
 }
 
@@ -112,12 +117,13 @@ export class PgBossQueue implements JobQueue {
    */
   private async ensureQueue(def: JobDefinition): Promise<void> {
     const policy = def.policy ?? 'standard';
-    const options = { retryLimit: def.retryLimit ?? 5, retryBackoff: true, expireInSeconds: this.expireSeconds };
+    const expireInSeconds = Math.max(this.expireSeconds, def.minExpireSeconds ?? 0);
+    const options = { retryLimit: def.retryLimit ?? 5, retryBackoff: true, expireInSeconds };
     for (let attempt = 0; ; attempt++) {
       const existing = await this.boss.getQueue(def.name);
       if (existing) {
         // A changed JOB_EXPIRE_SECONDS applies to queues made by an earlier start, too.
-        if (existing.expireInSeconds !== this.expireSeconds || existing.policy !== policy) await this.boss.updateQueue(def.name, { name: def.name, policy, ...options });
+        if (existing.expireInSeconds !== expireInSeconds || existing.policy !== policy) await this.boss.updateQueue(def.name, { name: def.name, policy, ...options });
         return;
       }
       try {
@@ -140,6 +146,12 @@ export class PgBossQueue implements JobQueue {
     });
   }
 
+  /**
+   * Stops taking jobs and waits up to `timeoutMs` for those running. pg-boss then fails the ones still
+   * running back to the queue while their handlers may still be at work, so another worker can run a
+   * job beside its cut-off first run: every handler must be safe to run twice at once (they claim
+   * their rows or are keyed; see campaigns/dispatcher.ts and sms/inbound-job.ts).
+   */
   async stop(graceful = true, timeoutMs = 10_000): Promise<void> {
     if (!this.started) return;
     this.started = false;

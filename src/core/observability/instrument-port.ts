@@ -12,22 +12,26 @@ export function instrumented<T extends object>(provider: string, port: T, onResu
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => observe(provider, prop, () => (value as (...a: unknown[]) => unknown).apply(target, args), onResult);
+      // A call whose request carries an AbortSignal the caller fired (a reply refused halfway) is
+      // counted as aborted, not as the provider failing.
+      const signal = (args: unknown[]) => (args[0] as { signal?: AbortSignal } | null)?.signal;
+      return (...args: unknown[]) => observe(provider, prop, () => (value as (...a: unknown[]) => unknown).apply(target, args), onResult, signal(args));
     },
   });
 }
 
-function observe(provider: string, operation: string, call: () => unknown, onResult?: (value: unknown) => void): unknown {
+function observe(provider: string, operation: string, call: () => unknown, onResult?: (value: unknown) => void, signal?: AbortSignal): unknown {
   const span = tracer().startSpan(`${provider} ${operation}`, { kind: SpanKind.CLIENT, attributes: { 'sinth.provider': provider } });
   const end = providerDuration.startTimer({ provider, operation });
   const settle = (err: unknown, value?: unknown) => {
-    end({ outcome: err ? 'error' : 'ok' });
-    if (err) {
+    const aborted = Boolean(err) && signal?.aborted === true;
+    end({ outcome: aborted ? 'aborted' : err ? 'error' : 'ok' });
+    if (!err) {
+      onResult?.(value);
+    } else if (!aborted) {
       providerErrors.inc({ provider, operation });
       // The error's kind only: a provider's message can quote the prompt or the text sent.
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
-    } else {
-      onResult?.(value);
     }
     span.end();
   };

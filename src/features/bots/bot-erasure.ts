@@ -41,7 +41,7 @@ export async function eraseDueBots(deps: AppDeps): Promise<number> {
 
 export function botJobs(deps: AppDeps): JobDefinition[] {
   return [
-    { name: ERASE_BOT_JOB, handle: async (data) => void (await eraseDeletedBot(deps, (data as { bot_id: string }).bot_id)) },
+    { name: ERASE_BOT_JOB, minExpireSeconds: 1800, handle: async (data) => void (await eraseDeletedBot(deps, (data as { bot_id: string }).bot_id)) },
     { name: ERASE_SWEEP_JOB, cron: '*/10 * * * *', handle: async () => void (await eraseDueBots(deps)) },
   ];
 }

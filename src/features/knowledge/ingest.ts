@@ -110,8 +110,9 @@ export async function queueDueFeeds(deps: AppDeps): Promise<number> {
 export function knowledgeJobs(deps: AppDeps): JobDefinition[] {
   return [
     // Two sources at once: one is parsed and cut here while PostgreSQL indexes the other.
-    { name: INGEST_JOB, retryLimit: 2, concurrency: INGEST_CONCURRENCY, handle: async (data) => ingestSource(deps, (data as { source_id: string }).source_id) },
+    // A crawl of hundreds of pages, politely spaced, takes minutes.
+    { name: INGEST_JOB, retryLimit: 2, concurrency: INGEST_CONCURRENCY, minExpireSeconds: 3600, handle: async (data) => ingestSource(deps, (data as { source_id: string }).source_id) },
     { name: FEED_SWEEP_JOB, cron: '* * * * *', handle: async () => void (await queueDueFeeds(deps)) },
-    { name: EMBED_JOB, retryLimit: 3, handle: async (data) => void (await embedSource(deps, (data as { source_id: string }).source_id)) },
+    { name: EMBED_JOB, retryLimit: 3, minExpireSeconds: 1800, handle: async (data) => void (await embedSource(deps, (data as { source_id: string }).source_id)) },
   ];
 }
