@@ -66,6 +66,10 @@ async function main(argv: string[]): Promise<number> {
       await server.close();
       process.exit(0);
     };
+    // pg-boss 10 completes and fails jobs without awaiting it: with the database away for a moment
+    // that rejection would kill the process. The job stays active, expires, and is retried, so the
+    // right answer is to log it and carry on.
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
     return -1; // keep running

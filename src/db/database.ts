@@ -36,7 +36,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
   if (opts.databaseUrl) {
     // A connection attempt that hangs (the server restarting, a dead host) fails after 10 s instead of
     // holding a request forever; the pool opens new connections by itself once the server is back.
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+    // A transaction left open by a connection the process lost track of (a restart halfway) would hold
+    // its row locks forever: PostgreSQL ends such a session after a minute.
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000, idle_in_transaction_session_timeout: 60_000 });
     pool.on('error', (err) => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
       opts.onIdleError?.(err);

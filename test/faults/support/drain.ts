@@ -45,3 +45,11 @@ export async function drained(w: FaultWorld, accountId: string, campaignId: stri
     await sleep(500);
   }
 }
+
+/** What the database's sessions are doing (a failed drain prints it: a stuck transaction shows here). */
+export async function sessions(w: FaultWorld): Promise<string[]> {
+  const { rows } = await sql<{ pid: number; state: string; wait: string | null; age: string | null; query: string }>`
+    select pid, state, wait_event_type || ':' || wait_event as wait, (now() - xact_start)::text as age, left(query, 120) as query
+    from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`.execute(w.database.db);
+  return rows.map((r) => `${r.pid} ${r.state} ${r.wait ?? ''} ${r.age ?? ''} ${r.query.replace(/\s+/g, ' ')}`);
+}
