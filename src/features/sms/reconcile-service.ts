@@ -125,16 +125,7 @@ async function settle(deps: AppDeps, row: SmsRow): Promise<keyof ReconcileResult
 
 /** As deliverSms records the provider's answer: the id first, then the status through the forward-only rule. */
 async function recordFound(deps: AppDeps, row: SmsRow, sent: SentSms): Promise<keyof ReconcileResult> {
-  const took = await deps.db
-    .updateTable('sms_messages')
-    .set({ provider_message_id: sent.providerMessageId, updated_at: new Date() })
-    .where('id', '=', row.id)
-    .where('status', '=', 'sending')
-    .where('provider_message_id', 'is', null)
-    .where('updated_at', '=', row.updated_at)
-    .returning('id')
-    .executeTakeFirst();
-  if (!took) return 'unknown';
+  if (!(await updateUnchanged(deps.db, row, { provider_message_id: sent.providerMessageId }))) return 'unknown';
   const status = fromSendStatus(sent.status);
   if (status !== 'sending') await applyStatus(systemContext(deps, row.account_id), { match: { id: row.id }, status });
   return 'found';
@@ -143,19 +134,23 @@ async function recordFound(deps: AppDeps, row: SmsRow, sent: SentSms): Promise<k
 /** Back to `queued` with a send job, in one transaction: deliverSms's claim then sends it once. */
 async function requeue(deps: AppDeps, row: SmsRow): Promise<keyof ReconcileResult> {
   return deps.db.transaction().execute(async (trx) => {
-    const back = await trx
-      .updateTable('sms_messages')
-      .set({ status: 'queued', updated_at: new Date() })
-      .where('id', '=', row.id)
-      .where('status', '=', 'sending')
-      .where('provider_message_id', 'is', null)
-      .where('updated_at', '=', row.updated_at)
-      .returning('id')
-      .executeTakeFirst();
-    if (!back) return 'unknown';
+    if (!(await updateUnchanged(trx, row, { status: 'queued' }))) return 'unknown';
     // Only keyword answers (the STOP confirmation, HELP; send key `keyword:` in inbound-job.ts) were queued to reach an opted-out number.
     const allowOptedOut = row.send_key?.startsWith('keyword:') === true;
     await deps.jobs.send(SMS_SEND_JOB, { sms_id: row.id, allow_opted_out: allowOptedOut }, { trx });
     return 'requeued';
   });
+}
+
+/** Updates the row only as the sweep read it (still `sending`, no provider id, untouched since): another sweep or a late answer wins. */
+function updateUnchanged(q: Database, row: SmsRow, set: { provider_message_id: string } | { status: 'queued' }) {
+  return q
+    .updateTable('sms_messages')
+    .set({ ...set, updated_at: new Date() })
+    .where('id', '=', row.id)
+    .where('status', '=', 'sending')
+    .where('provider_message_id', 'is', null)
+    .where('updated_at', '=', row.updated_at)
+    .returning('id')
+    .executeTakeFirst();
 }
