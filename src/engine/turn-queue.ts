@@ -1,3 +1,5 @@
+import { PendingWork } from '../core/pending-work.js';
+
 /** What a caller streams: text as it is released, or a replacement of everything sent so far. */
 export type TurnChunk = { type: 'delta'; text: string } | { type: 'replace'; text: string };
 
@@ -48,21 +50,13 @@ export async function lockTurn(key: string): Promise<() => void> {
 }
 
 // Turns whose reply is still being made or stored: shutdown waits for them (their clients may be gone).
-const inflight = new Set<Promise<unknown>>();
+const inflight = new PendingWork();
 
 export function trackTurn(done: Promise<unknown>): void {
-  inflight.add(done);
-  const forget = () => inflight.delete(done);
-  done.then(forget, forget);
+  inflight.track(done);
 }
 
 /** Waits until the turns under way have stored their replies, or `timeoutMs` has passed; true if all did. */
-export async function drainTurns(timeoutMs: number): Promise<boolean> {
-  if (!inflight.size) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
-  const all = Promise.allSettled([...inflight]).then(() => true);
-  const drained = await Promise.race([all, timeout]);
-  clearTimeout(timer);
-  return drained;
+export function drainTurns(timeoutMs: number): Promise<boolean> {
+  return inflight.drain(timeoutMs);
 }

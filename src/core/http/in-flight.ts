@@ -1,9 +1,9 @@
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
+import { PendingWork } from '../pending-work.js';
 
 /**
- * Handlers still running, counted per app. A stopping server waits for them, not only for open
- * connections: a client that gave up (a closed socket) leaves its handler running, and the database
- * must outlive it.
+ * Handlers still running, per app. A stopping server waits for them, not only for open connections:
+ * a client that gave up (a closed socket) leaves its handler running, and the database must outlive it.
  */
 export interface InFlight {
   readonly count: number;
@@ -14,43 +14,20 @@ export interface InFlight {
 const trackers = new WeakMap<FastifyInstance, InFlight>();
 
 export function registerInFlight(app: FastifyInstance): InFlight {
-  let count = 0;
-  let idle: Array<() => void> = [];
+  const running = new PendingWork();
   const tracker: InFlight = {
     get count() {
-      return count;
+      return running.size;
     },
-    drain: (timeoutMs) =>
-      count === 0
-        ? Promise.resolve(true)
-        : new Promise((resolve) => {
-            const timer = setTimeout(() => resolve(false), timeoutMs);
-            idle.push(() => {
-              clearTimeout(timer);
-              resolve(true);
-            });
-          }),
+    drain: (timeoutMs) => running.drain(timeoutMs),
   };
   app.addHook('onRoute', (route) => {
     const handler = route.handler as (...args: unknown[]) => unknown;
-    const done = () => {
-      if (--count > 0) return;
-      const waiting = idle;
-      idle = [];
-      for (const wake of waiting) wake();
-    };
-    // A handler's own return is passed on as it was (a synchronous handler stays synchronous).
+    // A handler's own return is passed on as it was (a synchronous handler stays synchronous, and
+    // has nothing to wait for).
     route.handler = function (this: unknown, ...args: unknown[]) {
-      count++;
-      let out: unknown;
-      try {
-        out = handler.apply(this, args);
-      } catch (err) {
-        done();
-        throw err;
-      }
-      if (out instanceof Promise) out.then(done, done);
-      else done();
+      const out = handler.apply(this, args);
+      if (out instanceof Promise) running.track(out);
       return out;
     } as RouteHandlerMethod;
   });
