@@ -32,7 +32,12 @@ export function twilioSmsStatus(status: string | null | undefined): SmsStatus {
 }
 
 /** Messages between two numbers read per look-up: far more than can have been sent since a lost send's claim. */
-const LOOKUP_PAGE = 50;
+/**
+ * Messages between the two numbers looked at, newest first. A busy pair (a bot answering one fan)
+ * passes dozens a minute, and the sweep looks a minute or more after the send: 50 missed some.
+ */
+const LOOKUP_LIMIT = 1000;
+const LOOKUP_PAGE = 200;
 
 export function twilioSms(config: Config, credentials: TwilioCredentials): SmsPort {
   const client = twilioClient(config, credentials);
@@ -55,7 +60,7 @@ export function twilioSms(config: Config, credentials: TwilioCredentials): SmsPo
       // No DateSent filter: Twilio sets date_sent only once a message leaves its queue, and a text
       // still queued there (a campaign at the sender's rate) is exactly one that must be found.
       // The newest messages between the two numbers, matched by body and creation time here.
-      const messages = await callTwilio(() => client.messages.list({ to: lookup.to, from: lookup.from, pageSize: LOOKUP_PAGE, limit: LOOKUP_PAGE }));
+      const messages = await callTwilio(() => client.messages.list({ to: lookup.to, from: lookup.from, pageSize: LOOKUP_PAGE, limit: LOOKUP_LIMIT }));
       return messages
         .filter((m) => m.body === lookup.body && m.direction !== 'inbound' && (!m.dateCreated || m.dateCreated >= lookup.since))
         .map((m) => ({ providerMessageId: m.sid, status: twilioSmsStatus(m.status) }));
