@@ -104,6 +104,8 @@ export const ConfigSchema = z.object({
   SESSION_TTL_MINUTES: positiveInt(720),
   /** How long a stopping process waits for work under way (requests, replies being made) before it exits. */
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  /** How long a starting server keeps trying a database it cannot reach (not up yet, restarting) before it gives up; 0 gives up at once. */
+  DATABASE_STARTUP_WAIT_MS: z.coerce.number().int().min(0).default(60_000),
   /** How long a job may run before pg-boss presumes its worker dead and hands it to another (pg-boss has no heartbeat). */
   JOB_EXPIRE_SECONDS: z.coerce.number().int().min(30).default(900),
   /** Required as `Authorization: Bearer <token>` on GET /metrics when set; unset, /metrics is open (keep it off the public network). */

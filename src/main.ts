@@ -6,6 +6,7 @@ import type { AppDeps } from './core/context.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { retryWhileDatabaseUnavailable } from './db/startup-retry.js';
 import { PgBossQueue, type Role } from './jobs/queue.js';
 import { allJobs } from './jobs/registry.js';
 import { allLoops } from './jobs/loop-registry.js';
@@ -54,13 +55,27 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const loops = new LoopRunner(log);
   let app: FastifyInstance | null = null;
   try {
-    const applied = await migrateToLatest(database.db);
-    if (applied.length) log.info({ migrations: applied }, 'migrations applied');
-    // After the migrations: the vector table references knowledge_chunks.
-    const { retrieval, embeddings } = await startRetrieval(config, database.db, log);
-    queue = new PgBossQueue(database.pool, role, log, { schema: config.JOBS_SCHEMA, expireSeconds: config.JOB_EXPIRE_SECONDS });
-    const deps: AppDeps = { db: database.db, config, jobs: queue, log, llm: createLlm(config), moderation: createModeration(config), retrieval, embeddings };
-    await queue.start(allJobs(deps));
+    // Everything that needs the database to start, tried again from the top while it cannot be reached.
+    const prepared = await retryWhileDatabaseUnavailable(
+      async () => {
+        const applied = await migrateToLatest(database.db);
+        if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+        // After the migrations: the vector table references knowledge_chunks.
+        const { retrieval, embeddings } = await startRetrieval(config, database.db, log);
+        const jobs = new PgBossQueue(database.pool, role, log, { schema: config.JOBS_SCHEMA, expireSeconds: config.JOB_EXPIRE_SECONDS });
+        const deps: AppDeps = { db: database.db, config, jobs, log, llm: createLlm(config), moderation: createModeration(config), retrieval, embeddings };
+        try {
+          await jobs.start(allJobs(deps));
+        } catch (err) {
+          await jobs.abandon();
+          throw err;
+        }
+        return { deps, jobs };
+      },
+      { waitMs: config.DATABASE_STARTUP_WAIT_MS, log },
+    );
+    const deps = prepared.deps;
+    queue = prepared.jobs;
     if (role !== 'api') loops.start(allLoops(deps));
 
     let url: string | null = null;
@@ -72,7 +87,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await app.ready();
       }
     }
-    log.info({ role, database: database.kind, retrieval: retrieval.mode, url }, 'sinth started');
+    log.info({ role, database: database.kind, retrieval: deps.retrieval.mode, url }, 'sinth started');
     let closing: Promise<void> | null = null;
     const started = { app, queue };
     const close = () =>

@@ -1,4 +1,3 @@
-import { createServer, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../src/core/logger.js';
@@ -7,40 +6,8 @@ import { botWithKey, modelEnv } from './support/conversation.js';
 import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
 import { startHarness, testConfig } from './support/harness.js';
 import { waitUntil } from './support/wait.js';
-
-/**
- * A TCP proxy in front of PostgreSQL that can cut the line (every connection dropped, new ones
- * refused) and restore it on the same port: a database outage as the server sees it.
- */
-async function startDbProxy(target: URL) {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = new Socket();
-    upstream.connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  const url = new URL(target);
-  url.host = `127.0.0.1:${port}`;
-  return {
-    url: url.toString(),
-    cut: () => new Promise<void>((r) => {
-      server.close(() => r());
-      for (const s of sockets) s.destroy();
-    }),
-    restore: () => new Promise<void>((r) => server.listen(port, '127.0.0.1', r)),
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
-  };
-}
+import { startDbProxy } from './support/db-proxy.js';
+import { SUMMARIZE_JOB } from '../src/engine/memory.js';
 
 describe.skipIf(!inject('postgresUrl'))('/readyz through a database outage (PostgreSQL)', () => {
   it('goes red while the database is unreachable and green again when it returns, reconnecting by itself', async () => {
@@ -60,6 +27,62 @@ describe.skipIf(!inject('postgresUrl'))('/readyz through a database outage (Post
       expect(up.statusCode).toBe(200);
     } finally {
       await server.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe.skipIf(!inject('postgresUrl'))('starting while the database is away (PostgreSQL)', () => {
+  const config = (url: string, extra: Record<string, string> = {}) =>
+    testConfig({ DATABASE_URL: url, JOBS_SCHEMA: `pgboss_${randomBytes(4).toString('hex')}`, ...extra });
+  const quiet = { role: 'all' as const, listen: false, log: createLogger('silent') };
+
+  it('waits for a database that is not up yet and starts once it is', async () => {
+    const proxy = await startDbProxy(new URL(inject('postgresUrl')!));
+    await proxy.cut();
+    let started = false;
+    const starting = startServer(config(proxy.url), quiet).then((s) => ((started = true), s));
+    try {
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(started).toBe(false);
+      await proxy.restore();
+      const server = await starting;
+      try {
+        expect((await server.app!.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('gives up at once with DATABASE_STARTUP_WAIT_MS=0', async () => {
+    const proxy = await startDbProxy(new URL(inject('postgresUrl')!));
+    await proxy.cut();
+    try {
+      await expect(startServer(config(proxy.url, { DATABASE_STARTUP_WAIT_MS: '0' }), quiet)).rejects.toThrow(/ECONNREFUSED|connect/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('starts again from the top when the database goes away while the job queue is starting', async () => {
+    const schema = `pgboss_${randomBytes(4).toString('hex')}`;
+    // pg-boss names its schema in its first statements: the line is cut in the middle of its start.
+    const proxy = await startDbProxy(new URL(inject('postgresUrl')!), { cutWhen: schema, restoreAfterMs: 500 });
+    try {
+      const server = await startServer(testConfig({ DATABASE_URL: proxy.url, JOBS_SCHEMA: schema }), quiet);
+      try {
+        await proxy.cutSeen;
+        expect((await server.app!.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+        // The queue made on the second try works: a job sent now is stored and can be fetched back.
+        const id = await server.queue.send(SUMMARIZE_JOB, { conversationId: 'none' });
+        expect(id).toBeTruthy();
+      } finally {
+        await server.close();
+      }
+    } finally {
       await proxy.close();
     }
   });

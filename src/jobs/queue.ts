@@ -55,6 +55,8 @@ export interface QueueOptions {
 export class PgBossQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started = false;
+  /** Set when a start failed: see abandon(). */
+  private abandoned = false;
   private readonly expireSeconds: number;
 
   constructor(
@@ -67,7 +69,7 @@ export class PgBossQueue implements JobQueue {
     this.expireSeconds = options.expireSeconds;
     this.boss = new PgBoss({
       // pg-boss sends multi-statement SQL without parameters; pool.query uses the simple protocol for those.
-      db: { executeSql: (text, values) => pool.query(text, values) },
+      db: { executeSql: (text, values) => (this.abandoned ? Promise.reject(new Error('job queue abandoned')) : pool.query(text, values)) },
       schema: options.schema,
       supervise: runsJobs,
       schedule: runsJobs,
@@ -78,7 +80,9 @@ export class PgBossQueue implements JobQueue {
       // most about a quarter more than its expiry.
       maintenanceIntervalSeconds: Math.max(1, Math.min(120, Math.floor(options.expireSeconds / 4))),
     });
-    this.boss.on('error', (err) => this.log.error({ err }, 'job queue error'));
+    this.boss.on('error', (err) => {
+      if (!this.abandoned) this.log.error({ err }, 'job queue error');
+    });
   }
 
   async start(definitions: JobDefinition[]): Promise<void> {
@@ -144,6 +148,16 @@ export class PgBossQueue implements JobQueue {
       ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
       ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
     });
+  }
+
+  /**
+   * Gives up on a queue whose start failed (the database went away), before another is made. pg-boss
+   * cannot stop an instance whose own start failed (its stop() does nothing until a start
+   * completes), so the timers it may have set are cut off from the database and its errors silenced.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    await this.stop(false, 0).catch(() => undefined);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { isDatabaseUnavailable } from '../../core/db-errors.js';
 
 /**
  * Passage vectors live in `knowledge_embeddings`, made here at start rather than by a migration: it
@@ -32,6 +33,8 @@ export async function prepareVectorStore(db: Kysely<DB>): Promise<VectorStoreSta
     });
     return { available: true };
   } catch (error) {
+    // A database gone mid-start is not a verdict on pgvector: the start is tried again.
+    if (isDatabaseUnavailable(error)) throw error;
     // Typically a role without the right to create extensions: an operator can run it once as owner.
     return { available: false, reason: 'pgvector could not be enabled', error };
   }
