@@ -5,6 +5,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { runMigrateData } from './db/migrate-data-command.js';
 import { runExport, runImport } from './features/portability/cli-commands.js';
+import { runSetPassword } from './features/auth/cli-commands.js';
 import { runCallSim } from './features/voice/simulator/call-sim-command.js';
 import { startServer } from './main.js';
 
@@ -21,6 +22,8 @@ commands:
   import <file> [--email <address>]
                                   load an archive as a new account (fresh ids); prints its
                                   admin key and new webhook secrets once
+  set-password --email <address>  set an account's password (read from stdin) and end its
+                                  dashboard sessions: a forgotten password, an imported account
   call-sim --bot <id> [--provider sinch|twilio] [--url <server>] [--public-url <url>]
            [--from <E.164>] [--to <E.164>] [--api-key <admin key>]
                                   call a bot on a running server with simulated provider
@@ -77,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'export') return runExport(rest, config);
   if (command === 'import') return runImport(rest, config);
+
+  if (command === 'set-password') return runSetPassword(rest, config);
 
   if (command === 'call-sim') return runCallSim(rest, undefined, { ...config, SINTH_API_KEY: process.env.SINTH_API_KEY });
 

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setAccountPassword } from '../src/features/auth/password-reset.js';
 import { startHarness, uniqueEmail, type Harness, type TestResponse } from './support/harness.js';
 
 let h: Harness;
@@ -673,5 +674,35 @@ describe('POST /revoke_api_key', () => {
 
   it('requires a key (401 missing_api_key)', async () => {
     expectError(await h.request('POST', '/revoke_api_key', { body: { key_id: UNKNOWN_KEY_ID } }), 401, 'unauthenticated', 'missing_api_key');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// sinth set-password (the operator's reset; the command itself: portability-cli.test.ts)
+// ---------------------------------------------------------------------------------------------
+
+describe('setAccountPassword', () => {
+  it('sets the password, ends every dashboard session but keeps API keys, and audits it', async () => {
+    const { email, password, accountId, key } = await h.signup();
+    const session = (await login(email, password, freshIp())).body.token as string;
+    expect((await h.request('GET', '/get_bots', { bearer: session })).status).toBe(200);
+
+    const result = await setAccountPassword(h.database.db, { email: ` ${email.toUpperCase()} `, password: 'a brand new phrase' });
+    expect(result).toEqual({ accountId, sessionsEnded: 1 });
+
+    expect((await h.request('GET', '/get_bots', { bearer: session })).status).toBe(401);
+    expect((await h.request('GET', '/get_bots', { key })).status).toBe(200);
+    expectError(await login(email, password, freshIp()), 401, 'unauthenticated', 'invalid_credentials');
+    expect((await login(email, 'a brand new phrase', freshIp())).status).toBe(200);
+    const audit = await h.database.db.selectFrom('audit_logs').selectAll().where('account_id', '=', accountId).where('action', '=', 'account.password_set').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor_type: 'system', object_id: accountId });
+  });
+
+  it('refuses a short password and an unknown email, changing nothing', async () => {
+    const { email, password } = await h.signup();
+    await expect(setAccountPassword(h.database.db, { email, password: 'short' })).rejects.toMatchObject({ type: 'invalid_request', param: 'password' });
+    await expect(setAccountPassword(h.database.db, { email: uniqueEmail(), password: 'long enough words' })).rejects.toMatchObject({ type: 'not_found' });
+    expect((await login(email, password, freshIp())).status).toBe(200);
   });
 });

@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { verify } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
 import { startHarness, TEST_SECRET, uniqueEmail, type Harness } from './support/harness.js';
 
 // `sinth import` and `sinth export` as an operator runs them: an archive downloaded from one server is
@@ -12,13 +14,14 @@ import { startHarness, TEST_SECRET, uniqueEmail, type Harness } from './support/
 const pgUrl = inject('postgresUrl');
 const BIN = join(process.cwd(), 'bin', 'sinth.js');
 
-function run(args: string[], env: Record<string, string>) {
+function run(args: string[], env: Record<string, string>, stdin?: string) {
   return new Promise<{ code: number | null; stdout: string; bytes: Buffer; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SECRET, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', SECRET_KEY: TEST_SECRET, ...env }, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(stdin);
     const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), bytes: Buffer.concat(out), stderr }));
   });
 }
@@ -51,6 +54,24 @@ describe('sinth export and sinth import', () => {
     expect(accountId).not.toBe(a.accountId);
     expect(imported.stdout).toContain(`(${email}) from account ${a.accountId}`);
     expect(imported.stdout).toMatch(/admin API key \(shown once[^)]*\): sk_[A-Za-z0-9_-]{20,}/);
+
+    // The imported account has no password: the operator gives it one, on stdin.
+    const setPassword = await run(['set-password', '--email', email.toUpperCase()], env, 'moved house safely\n');
+    expect(setPassword.code, setPassword.stderr).toBe(0);
+    expect(setPassword.stdout).toBe(`password set for account ${accountId}; dashboard sessions ended: 0\n`);
+    const tooShort = await run(['set-password', '--email', email], env, 'short\n');
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toMatch(/password must be at least 8 characters/);
+    const unknown = await run(['set-password', '--email', uniqueEmail()], env, 'moved house safely\n');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No such account/);
+    const database = await openDatabase({ databaseUrl: pgUrl ?? undefined, dataDir: dir });
+    try {
+      const row = await database.db.selectFrom('accounts').select('password_hash').where('id', '=', accountId!).executeTakeFirstOrThrow();
+      expect(await verify(row.password_hash!, 'moved house safely')).toBe(true);
+    } finally {
+      await database.close();
+    }
 
     // To stdout (the archive's bytes, nothing else), as `sinth export … > file` takes it.
     const exported = await run(['export', '--account', accountId!], env);

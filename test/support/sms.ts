@@ -103,10 +103,12 @@ export async function smsBot(w: SmsWorld, opts: { provider?: 'twilio' | 'sinch';
   return { key, accountId, botId: bot.bot_id as string, number };
 }
 
+/** The X-Twilio-Signature Twilio sends when it calls PUBLIC_URL + `path` (query included) with these form fields (repeated ones as arrays). */
+export const twilioSignature = (token: string, path: string, params: Record<string, string | string[]>) => twilio.getExpectedTwilioSignature(token, `${PUBLIC_URL}${path}`, params);
+
 /** POSTs a form to a Twilio webhook path, signed with `token` over PUBLIC_URL + path (or as `signature` says). */
 export async function postTwilio(w: SmsWorld, path: string, params: Record<string, string>, opts: { token?: string; signature?: string | null } = {}) {
-  const url = `${PUBLIC_URL}${path}`;
-  const signature = opts.signature === undefined ? twilio.getExpectedTwilioSignature(opts.token ?? w.tw.account.token, url, params) : opts.signature;
+  const signature = opts.signature === undefined ? twilioSignature(opts.token ?? w.tw.account.token, path, params) : opts.signature;
   const res = await w.h.app.inject({
     method: 'POST',
     url: path,
@@ -122,19 +124,23 @@ export function twilioInbound(to: string, from: string, body: string, extra: Rec
   return { MessageSid: sid, SmsMessageSid: sid, SmsSid: sid, AccountSid: accountSid ?? '', From: from, To: to, Body: body, NumMedia: '0', NumSegments: '1', ApiVersion: '2010-04-01', FromCountry: 'US', ...extra };
 }
 
+/** The headers Sinch signs an SMS callback with: base64 HMAC-SHA256 over the raw body, a nonce and the Unix timestamp. */
+export function sinchSmsSignatureHeaders(body: string | Buffer, secret = SINCH_SECRET, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const nonce = randomBytes(12).toString('hex');
+  const signature = createHmac('sha256', secret).update(Buffer.concat([Buffer.from(body), Buffer.from(`.${nonce}.${timestamp}`)])).digest('base64');
+  return { 'x-sinch-webhook-signature': signature, 'x-sinch-webhook-signature-nonce': nonce, 'x-sinch-webhook-signature-timestamp': String(timestamp) };
+}
+
 /** POSTs a JSON event to the Sinch SMS webhook with Sinch's HMAC headers (or broken ones, as `opts` says). */
 export async function postSinch(w: SmsWorld, payload: unknown, opts: { secret?: string; timestamp?: number; unsigned?: boolean; tamper?: boolean } = {}) {
   const body = JSON.stringify(payload);
-  const nonce = randomBytes(12).toString('hex');
-  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', opts.secret ?? SINCH_SECRET).update(`${body}.${nonce}.${timestamp}`).digest('base64');
   const res = await w.h.app.inject({
     method: 'POST',
     url: '/webhooks/sinch/sms',
     payload: opts.tamper ? body.replace('}', ',"x":1}') : body,
     headers: {
       'content-type': 'application/json',
-      ...(opts.unsigned ? {} : { 'x-sinch-webhook-signature': signature, 'x-sinch-webhook-signature-nonce': nonce, 'x-sinch-webhook-signature-timestamp': timestamp }),
+      ...(opts.unsigned ? {} : sinchSmsSignatureHeaders(body, opts.secret, opts.timestamp)),
     },
   });
   return { status: res.statusCode, body: res.body };

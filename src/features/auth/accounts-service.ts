@@ -11,7 +11,7 @@ import { issueKey } from '../../core/auth/keys.js';
 import { hitRateLimit, refundRateLimit } from '../../core/rate-limit.js';
 import type { CreateAccountInput, LoginInput } from './schemas.js';
 
-const normalizeEmail = (email: string) => email.trim().toLowerCase();
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Creates an account with its first admin key; a claim token moves a trial bot into it, all in one transaction. */
 export async function createAccount({ ctx, input }: { ctx: ServiceContext; input: CreateAccountInput }) {

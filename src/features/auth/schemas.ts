@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Id } from '../../core/http/schema.js';
 
 const Email = z.email('must be an email address').max(254);
-const Password = z.string().min(8, 'must be at least 8 characters').max(256);
+export const Password = z.string().min(8, 'must be at least 8 characters').max(256);
 const Origin = z
   .string()
   .max(200)

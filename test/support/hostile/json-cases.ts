@@ -16,7 +16,7 @@ const OTHER_TYPES: Array<[string, string]> = [
 ];
 
 /** A JSON object text with one extra member whose key JSON.stringify could not give (`__proto__`). */
-const withMember = (obj: Record<string, unknown>, key: string, value: unknown) => {
+export const withMember = (obj: Record<string, unknown>, key: string, value: unknown) => {
   const rest = json(obj).slice(1);
   return `{${json(key)}:${json(value)}${rest === '}' ? '}' : `,${rest}`}`;
 };

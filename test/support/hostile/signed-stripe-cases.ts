@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import Stripe from 'stripe';
+import { PRICE } from '../fake-stripe.js';
+import { json, keyArb, type Case } from './case.js';
+import type { CallbackKnown } from './callback-world.js';
+import { hostileJson } from './hostile-values.js';
+import { MALFORMED_JSON, withMember } from './json-cases.js';
+import { bigString, hexString, orHostileJson, PROTOTYPE_WORDS, signedStripe, someFields, strangeKey } from './signed-requests.js';
+
+/**
+ * Stripe events, validly signed: the types billing acts on and unknown ones, with hostile ids,
+ * customers, subscriptions, metadata, amounts and times (negative, fractional, past year 275760),
+ * fields missing or of the wrong type, `__proto__` members, and bodies that are not events at all.
+ */
+
+const LIMIT = 512 * 1024;
+const ACTED_ON = ['checkout.session.completed', 'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted', 'invoice.paid', 'invoice.payment_failed'];
+const words = (...w: string[]) => orHostileJson(fc.constantFrom(...w, ...PROTOTYPE_WORDS.slice(0, 2)));
+const seconds = orHostileJson(fc.constantFrom(Math.floor(Date.now() / 1000), 1_700_000_000, 0, -1, 1.5, 1e13, 8.64e12 + 1, 1e308, 2 ** 63));
+
+function objectFields(known: CallbackKnown): Record<string, fc.Arbitrary<unknown>> {
+  const customer = fc.oneof(fc.constant(known.stripeCustomer), fc.constant({ id: known.stripeCustomer }), hexString(14).map((h) => `cus_${h}`));
+  const subscription = fc.oneof(fc.constant(known.stripeSubscription), fc.constant({ id: known.stripeSubscription }), hexString(14).map((h) => `sub_${h}`));
+  const metadata = fc.record({ account_id: orHostileJson(fc.constant(known.accountId)), plan_id: words('pro', 'creator', 'free', 'enterprise') }, { requiredKeys: [] });
+  return {
+    id: orHostileJson(fc.oneof(fc.constant(known.stripeSubscription), hexString(14).map((h) => `sub_${h}`), hexString(14).map((h) => `cs_test_${h}`), hexString(14).map((h) => `in_${h}`))),
+    object: words('subscription', 'checkout.session', 'invoice'),
+    customer: orHostileJson(customer),
+    subscription: orHostileJson(subscription),
+    status: words('active', 'trialing', 'past_due', 'canceled', 'incomplete', 'unpaid'),
+    cancel_at_period_end: orHostileJson(fc.boolean()),
+    metadata: orHostileJson(metadata),
+    current_period_start: seconds,
+    current_period_end: seconds,
+    items: orHostileJson(
+      fc.record({
+        object: fc.constant('list'),
+        data: orHostileJson(fc.array(fc.record({ price: orHostileJson(fc.record({ id: orHostileJson(fc.constantFrom(PRICE.pro, PRICE.creator, 'price_unknown')) })), current_period_start: seconds, current_period_end: seconds }), { maxLength: 2 })),
+      }),
+    ),
+    client_reference_id: orHostileJson(fc.constant(known.accountId)),
+    payment_status: words('paid', 'unpaid', 'no_payment_required'),
+    mode: words('subscription'),
+    parent: orHostileJson(fc.record({ subscription_details: orHostileJson(fc.record({ subscription: orHostileJson(subscription) })) })),
+    amount_due: orHostileJson(fc.constantFrom(2900, 0, -1, 1.5, 1e308, 2 ** 63)),
+    currency: words('usd', 'eur'),
+    attempt_count: orHostileJson(fc.constantFrom(1, 0, -1, 2 ** 63)),
+    next_payment_attempt: seconds,
+  };
+}
+
+export function signedStripeCases(known: CallbackKnown): fc.Arbitrary<Case> {
+  const fields = objectFields(known);
+  const names = Object.keys(fields);
+  const object = fc.tuple(someFields(fields, 3), fc.array(fc.tuple(strangeKey(names), hostileJson), { maxLength: 2 })).map(([record, extra]) => extra.reduce((text, [k, v]) => withMember(JSON.parse(text), k, v), json(record)));
+  const envelope = {
+    id: orHostileJson(hexString(24).map((h) => `evt_${h}`)),
+    object: orHostileJson(fc.constant('event')),
+    api_version: orHostileJson(fc.constant(Stripe.API_VERSION)),
+    created: seconds,
+    livemode: orHostileJson(fc.boolean()),
+    type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...ACTED_ON) }, { weight: 1, arbitrary: fc.constantFrom('charge.succeeded', 'v2.core.event', 'a', 'x'.repeat(101), ...PROTOTYPE_WORDS) }, { weight: 1, arbitrary: hostileJson }),
+  };
+  // The object goes in as text, so that its strange members (`__proto__`) reach the server as written.
+  const event = fc
+    .tuple(someFields(envelope, 1), fc.oneof({ weight: 6, arbitrary: object }, { weight: 1, arbitrary: hostileJson.map((v) => json(v) ?? 'null') }), fc.boolean())
+    .map(([env, obj, withData]) => (withData ? `${json(env).slice(0, -1)}${Object.keys(env).length ? ',' : ''}"data":{"object":${obj}}}` : json(env)));
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(event, keyArb).map(([payload, key]) => signedStripe('signed hostile event', key, payload)) },
+    { weight: 1, arbitrary: fc.tuple(event, bigString(LIMIT), keyArb).map(([payload, big, key]) => signedStripe('signed event, huge member', key, withMember(JSON.parse(payload), 'padding', big))) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...MALFORMED_JSON, '', '[]', 'null'), keyArb).map(([payload, key]) => signedStripe('signed malformed JSON', key, payload)) },
+    { weight: 1, arbitrary: fc.tuple(hostileJson, keyArb).map(([v, key]) => signedStripe('signed JSON that is no event', key, json(v) ?? 'null')) },
+  );
+}
+
+/** An event of a type billing does not act on: recorded, answered 200. */
+export function plausibleStripe(): Case {
+  return signedStripe('plausible', 'none', json({ id: `evt_${'d'.repeat(24)}`, object: 'event', api_version: Stripe.API_VERSION, created: Math.floor(Date.now() / 1000), livemode: false, type: 'charge.succeeded', data: { object: { id: 'ch_1', object: 'charge' } } }));
+}
