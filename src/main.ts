@@ -49,7 +49,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       dataDir: config.DATA_DIR,
       poolSize: config.DATABASE_POOL_SIZE,
       vector: config.EMBEDDING_MODEL !== undefined,
-      onIdleError: (err) => log.warn({ err }, 'database connection lost'),
+      // The error carries its pg client (every connection parameter): log what happened, not that.
+      onIdleError: (err) => log.warn({ code: (err as { code?: string }).code, reason: err.message }, 'database connection lost'),
     }));
   let queue: PgBossQueue | null = null;
   const loops = new LoopRunner(log);

@@ -38,11 +38,23 @@ afterAll(async () => w?.close());
 const fcParams = { seed: SEED, numRuns: RUNS, endOnFailure: true, verbose: 1 } as const;
 const signatureRefusal = (spec: CallbackSpec, status: number, body: string) => status === 401 || status === 403 || (spec.provider === 'stripe' && status === 400 && body.includes('invalid_signature'));
 
+/** The provider callbacks /openapi.json lists; the first test fails when one is added that this file does not sign yet. */
+const CALLBACK_PATHS = [
+  '/webhooks/twilio/sms',
+  '/webhooks/twilio/sms-status',
+  '/webhooks/sinch/sms',
+  '/webhooks/sinch/voice',
+  '/webhooks/twilio/voice',
+  '/webhooks/twilio/voice/gather',
+  '/webhooks/twilio/voice/status',
+  '/webhooks/twilio/voice/recording',
+  '/webhooks/stripe',
+];
+
 describe('provider callbacks with valid signatures and hostile bodies', () => {
   it('signs every callback so that it gets past verification, where the same request changed after signing does not', async () => {
-    expect(callbacks.length).toBeGreaterThan(5);
-    expect(callbacks.filter((c) => !c.spec).map((c) => c.op.path)).toEqual([]);
-    expect(new Set(callbacks.map((c) => c.spec!.provider))).toEqual(new Set(['twilio', 'sinch', 'stripe']));
+    expect(callbacks.map((c) => c.op.path).sort()).toEqual([...CALLBACK_PATHS].sort());
+    expect(callbacks.filter((c) => !c.spec || c.op.method !== 'POST').map((c) => c.op.path)).toEqual([]);
     for (const { op, spec } of callbacks) {
       const c = spec!.plausible();
       const res = await send(c);
@@ -57,33 +69,31 @@ describe('provider callbacks with valid signatures and hostile bodies', () => {
     }
   }, 60_000);
 
-  it('never fails on a signed hostile body, answers the provider protocol, and a refusal writes nothing', async () => {
+  it.each(CALLBACK_PATHS)('POST %s never fails on a signed hostile body, answers the provider protocol, and a refusal writes nothing', async (path) => {
+    const spec = callbackSpec(w.known, path)!;
     let last = await fingerprint();
-    const taken = new Map<string, number>();
-    for (const { op, spec } of callbacks) {
-      const started = Date.now();
-      taken.set(op.path, 0);
-      await fc.assert(
-        fc.asyncProperty(spec!.cases, async (c) => {
-          const res = await send(c);
-          const where = `${show(c)}\n→ ${res.status} ${res.body.slice(0, 500)}`;
-          checkAnswer(c, res, false);
-          // Stripe's route answers a signed body that is no event as it answers a bad signature (400), so only the others can be held to this.
-          if (spec!.provider !== 'stripe') expect([401, 403], `${where}\na validly signed request was refused as unsigned`).not.toContain(res.status);
-          const now = await fingerprint();
-          if (res.status < 400) {
-            checkProtocolAnswer(spec!, c, res);
-            taken.set(op.path, taken.get(op.path)! + 1);
-          } else {
-            expect(changedTables(last, now), `${where}\nrefused, yet changed the database`).toEqual([]);
-          }
-          last = now;
-        }),
-        fcParams,
-      );
-      if (process.env.HOSTILE_VERBOSE) console.log(`${op.path}: ${Date.now() - started} ms, ${taken.get(op.path)} of ${RUNS} taken`);
-    }
-    // Hostile values got past the signature and the parsing into every callback's handling.
-    expect([...taken].filter(([, n]) => n === 0).map(([path]) => path)).toEqual([]);
-  }, 600_000);
+    let taken = 0;
+    const started = Date.now();
+    await fc.assert(
+      fc.asyncProperty(spec.cases, async (c) => {
+        const res = await send(c);
+        const where = `${show(c)}\n→ ${res.status} ${res.body.slice(0, 500)}`;
+        checkAnswer(c, res, false);
+        // Stripe's route answers a signed body that is no event as it answers a bad signature (400), so only the others can be held to this.
+        if (spec.provider !== 'stripe') expect([401, 403], `${where}\na validly signed request was refused as unsigned`).not.toContain(res.status);
+        const now = await fingerprint();
+        if (res.status < 400) {
+          checkProtocolAnswer(spec, c, res);
+          taken++;
+        } else {
+          expect(changedTables(last, now), `${where}\nrefused, yet changed the database`).toEqual([]);
+        }
+        last = now;
+      }),
+      fcParams,
+    );
+    if (process.env.HOSTILE_VERBOSE) console.log(`${path}: ${Date.now() - started} ms, ${taken} of ${RUNS} taken`);
+    // Hostile values got past the signature and the parsing into the callback's handling.
+    expect(taken).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -52,6 +52,14 @@ export interface QueueOptions {
 /**
  * pg-boss on the shared pool. Every role can send; only `worker` and `all` run handlers and schedules.
  */
+/**
+ * pg-boss hands a cron tick to whichever worker takes its internal send-it job, and that job is
+ * retried when its worker dies or the database restarts before it completes: the tick's job would
+ * then be made twice. A singleton per minute slot (pg-boss's unique index on name, singleton_on,
+ * singleton_key) lets the database keep one, so a tick runs once across the cluster.
+ */
+export const TICK_OPTIONS = { tz: 'UTC', singletonKey: 'tick', singletonSeconds: 60 } as const;
+
 export class PgBossQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started = false;
@@ -97,7 +105,7 @@ export class PgBossQueue implements JobQueue {
           for (const job of jobs) await this.run(def, job.id, job.data);
         });
       }
-      if (def.cron) await this.boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
+      if (def.cron) await this.boss.schedule(def.name, def.cron, {}, TICK_OPTIONS);
     }
   }
 

@@ -68,6 +68,10 @@ export const usNumber = fc.integer({ min: 2_000_000, max: 9_999_999 }).map((n) =
 /** Words an object literal lookup answers for without holding them. */
 export const PROTOTYPE_WORDS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'];
 
+/** An enumerated word the provider sends, one an object literal lookup mistakes for a member of its own, or a hostile value. */
+export const words = (plausible: string[], hostile: fc.Arbitrary<unknown> = hostileString, odds = 4): fc.Arbitrary<unknown> =>
+  fc.oneof({ weight: odds, arbitrary: fc.constantFrom(...plausible) }, { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_WORDS) }, { weight: 1, arbitrary: hostile });
+
 /** Member names a careless reader trips on, or the record's own names again (a duplicate). */
 export const strangeKey = (names: string[]) => fc.oneof(fc.constantFrom(...names, ...PROTOTYPE_WORDS, ''), hostileString);
 
