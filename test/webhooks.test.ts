@@ -134,6 +134,17 @@ describe('webhook delivery', () => {
     await waitUntil(async () => eventsOf(accountId, 'user.created'), (l) => l.length === 3 && l.every((e) => e.dispatched_at), 'the new events relayed');
     await waitUntil(async () => eventsOf(accountId, 'webhook.disabled'), (l) => l.every((e) => e.dispatched_at), 'the notice relayed');
     expect(await deliveries(key, webhook.webhook_id)).toHaveLength(2);
+
+    // The receiver mended: a retried delivery that succeeds enables the endpoint again, and new events reach it.
+    rec.respondWith({ status: 200 });
+    const retried = await h.request('POST', '/retry_webhook_delivery', { key, body: { delivery_id: failed[0].delivery_id } });
+    expect(retried.status).toBe(200);
+    const [again] = await waitUntil(async () => (await h.request('GET', '/get_webhooks', { key })).body.data, (l: any[]) => l[0]?.enabled === true, 'the endpoint enabled again');
+    expect(again).toMatchObject({ disabled_at: null, disabled_reason: null, failing_since: null });
+    const reaudit = await h.database.db.selectFrom('audit_logs').select(['action', 'actor_type']).where('account_id', '=', accountId).where('object_id', '=', webhook.webhook_id).orderBy('id').execute();
+    expect(reaudit.slice(2)).toEqual([{ action: 'webhook.enabled', actor_type: 'system' }]);
+    await createUser(key, botId, 'fan-3d');
+    await waitUntil(async () => rec.verified().filter((r) => r.payload!.type === 'user.created' && (r.payload!.data as any).user_id === 'fan-3d'), (l) => l.length === 1, 'a new event delivered');
   });
 
   it('does not follow a redirect: the 3xx is a failed attempt, and only the registered URL is called', async () => {

@@ -25,8 +25,8 @@ export async function getWebhookDeliveries({ ctx, input }: { ctx: ServiceContext
 
 /**
  * Makes a delivery due now, whatever its status (a succeeded one is sent again). It gets one more
- * attempt, not a new retry schedule: past its retry window a failure makes it dead again. An
- * endpoint disabled for failing is not re-enabled by this; the attempt still goes to it. A delivery
+ * attempt, not a new retry schedule: past its retry window a failure makes it dead again. It goes
+ * to an endpoint disabled for failing too, and its success enables the endpoint again. A delivery
  * being sent at this moment is left alone: the send under way is the retry.
  */
 export async function retryWebhookDelivery({ ctx, input }: { ctx: ServiceContext; input: { delivery_id: string } }) {

@@ -53,7 +53,7 @@ export function webhookRoutes(_deps: AppDeps) {
           auth: 'admin',
           summary: 'Send a delivery again now, whatever its status',
           ok: S.Delivery,
-          description: 'One more attempt, not a new retry schedule. A disabled endpoint stays disabled (the attempt still goes to it). A delivery being sent at this moment is returned as it is.',
+          description: 'One more attempt, not a new retry schedule. It goes to a disabled endpoint too, and if it succeeds the endpoint is enabled again (the receiver is mended); events in between are not replayed. A delivery being sent at this moment is returned as it is.',
         }),
         body: S.DeliveryRef,
       },

@@ -25,7 +25,7 @@ export const Webhook = z.object({
   webhook_id: z.string(),
   url: z.string(),
   events: z.array(z.string()),
-  enabled: z.boolean().describe('false once disabled for failing too long; it then receives nothing'),
+  enabled: z.boolean().describe('false once disabled for failing too long; it then receives nothing until a retry_webhook_delivery to it succeeds'),
   disabled_at: z.string().nullable(),
   disabled_reason: z.string().nullable(),
   failing_since: z.string().nullable().describe('Since when every delivery has failed; null while it succeeds'),
