@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { FetchError, FetchTooLargeError } from './fetch-errors.js';
+import { ownEntry } from '../own-entry.js';
 
 type Body = Dispatcher.ResponseData['body'];
 
@@ -59,7 +60,7 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
     .filter((c) => c && c !== 'identity');
   let out = raw;
   for (const coding of codings.reverse()) {
-    const decode = decoders[coding];
+    const decode = ownEntry(decoders, coding);
     if (!decode) throw new FetchError(`The response from ${url} uses an unsupported content encoding (${coding}).`, url);
     try {
       out = await decode(out, { maxOutputLength: limit });

@@ -1,5 +1,6 @@
 import type { OutboxEvent } from '../outbox/relay.js';
 import type { NotificationEvent } from './schemas.js';
+import { ownEntry } from '../../core/own-entry.js';
 
 /** Takeover requests of one conversation within this many minutes are one email. */
 export const TAKEOVER_WINDOW_MINUTES = 5;
@@ -34,7 +35,7 @@ const KIND_OF_EVENT: Record<string, NotificationEvent> = {
   'usage.threshold': 'usage_threshold',
 };
 
-const notificationKindOf = (eventType: string): NotificationEvent | null => KIND_OF_EVENT[eventType] ?? null;
+const notificationKindOf = (eventType: string): NotificationEvent | null => ownEntry(KIND_OF_EVENT, eventType) ?? null;
 
 /** A URL's query may hold a token: emails show where, not with what. */
 function withoutQuery(url: string): string {

@@ -1,3 +1,4 @@
+import { ownEntry } from '../../core/own-entry.js';
 /**
  * SMS compliance keywords (telephony.md §4): the CTIA opt-out set plus the FCC's revocation words,
  * the opt-in words and HELP. Only a message that is the keyword alone counts ("STOP PLEASE" does
@@ -44,7 +45,7 @@ export function smsKeyword(body: string): SmsKeyword | null {
     .replace(/\s+/gu, ' ')
     .replace(/[’‘]/gu, "'")
     .toLowerCase();
-  const keyword = KEYWORDS[text];
+  const keyword = ownEntry(KEYWORDS, text);
   if (keyword) return keyword;
   return text.length <= 80 && REVOCATIONS.some((r) => r.test(text)) ? 'stop' : null;
 }

@@ -1,4 +1,5 @@
 import type { SmsStatus } from '../../providers/sms/port.js';
+import { ownEntry } from '../../core/own-entry.js';
 
 /**
  * Delivery states of an outbound SMS, in the order they can only move forward:
@@ -13,7 +14,7 @@ import type { SmsStatus } from '../../providers/sms/port.js';
 export const FINAL_STATUSES = ['delivered', 'undelivered', 'failed', 'canceled'] as const satisfies readonly SmsStatus[];
 export const SMS_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'canceled', 'receiving', 'received'] as const;
 /** The rank a report must exceed to replace the stored status (final states share the top rank). */
-export const rankOf = (status: string) => ({ queued: 0, sending: 1, sent: 2 })[status] ?? 3;
+export const rankOf = (status: string) => ownEntry({ queued: 0, sending: 1, sent: 2 }, status) ?? 3;
 
 /** Twilio's MessageStatus words; `read` and `partially_delivered` reached the handset. Unknown words: null (ignored). */
 const TWILIO: Record<string, SmsStatus> = {
@@ -43,8 +44,8 @@ const SINCH: Record<string, SmsStatus> = {
   Cancelled: 'canceled',
 };
 
-export const fromTwilioStatus = (word: string): SmsStatus | null => TWILIO[word.toLowerCase()] ?? null;
-export const fromSinchStatus = (word: string): SmsStatus | null => SINCH[word] ?? null;
+export const fromTwilioStatus = (word: string): SmsStatus | null => ownEntry(TWILIO, word.toLowerCase()) ?? null;
+export const fromSinchStatus = (word: string): SmsStatus | null => ownEntry(SINCH, word) ?? null;
 
 /** What a provider reported on send, stored the same way as its reports. */
 export const fromSendStatus = (status: SmsStatus): SmsStatus => (status === 'queued' || status === 'received' ? 'sending' : status);

@@ -18,6 +18,7 @@ import { amdVerdict, diceEnding, pieInput, SinchCallback } from './sinch-events.
 import { NO_SVAML, toSvaml, type SinchEvent } from './sinch-svaml.js';
 import { toTwiml } from './twiml.js';
 import { DEFAULT_VOICE } from './voice-settings.js';
+import { ownEntry } from '../../core/own-entry.js';
 
 /** Callbacks are small: one Sinch event, or Twilio's call fields (a speech result is at most a few KB). */
 const BODY_LIMIT = 64 * 1024;
@@ -161,7 +162,7 @@ export function voiceWebhookRoutes(deps: AppDeps) {
 /** Twilio's final CallStatus values as a call ending; null while the call is still going. */
 function twilioEnding(status: string | undefined, duration: string | undefined, answeredBy: string | undefined): CallEnding | null {
   const map: Record<string, CallEnding['status']> = { completed: 'completed', busy: 'busy', 'no-answer': 'no_answer', failed: 'failed', canceled: 'canceled' };
-  const ended = status ? map[status] : undefined;
+  const ended = status ? ownEntry(map, status) : undefined;
   if (!ended) return null;
   const seconds = duration && /^\d{1,7}$/.test(duration) ? Number(duration) : null;
   return { status: ended, result: status!.toUpperCase(), reason: answeredBy ? `answered_by_${answeredBy}`.slice(0, 64) : null, durationSeconds: seconds, cost: null, currency: null };

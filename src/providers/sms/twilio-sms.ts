@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import { callTwilio, twilioClient, type TwilioCredentials } from '../twilio-client.js';
 import type { OutgoingSms, SentLookup, SentSms, SmsPort, SmsStatus } from './port.js';
 import { instrumented } from '../../core/observability/instrument-port.js';
+import { ownEntry } from '../../core/own-entry.js';
 
 /**
  * SMS through Twilio's Messages API on the official SDK, with the platform's account or the account
@@ -28,7 +29,7 @@ const STATUS: Record<string, SmsStatus> = {
 
 /** Maps a Twilio MessageStatus; an unknown one (Twilio adds some) counts as still on its way. */
 export function twilioSmsStatus(status: string | null | undefined): SmsStatus {
-  return STATUS[(status ?? '').toLowerCase()] ?? 'sending';
+  return ownEntry(STATUS, (status ?? '').toLowerCase()) ?? 'sending';
 }
 
 /** Messages between two numbers read per look-up: far more than can have been sent since a lost send's claim. */

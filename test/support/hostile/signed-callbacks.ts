@@ -3,9 +3,9 @@ import { expect } from 'vitest';
 import type { Answer } from './answers.js';
 import { show, type Case } from './case.js';
 import type { CallbackKnown } from './callback-world.js';
-import { plausibleSinchSms, plausibleSinchVoice, signedSinchSmsCases, signedSinchVoiceCases } from './signed-sinch-cases.js';
-import { plausibleStripe, signedStripeCases } from './signed-stripe-cases.js';
-import { plausibleTwilio, signedTwilioCases } from './signed-twilio-cases.js';
+import { plausibleSinchSms, plausibleSinchVoice, signedSinchSmsCases, signedSinchVoiceCases, sweepSinchSms, sweepSinchVoice } from './signed-sinch-cases.js';
+import { plausibleStripe, signedStripeCases, sweepStripe } from './signed-stripe-cases.js';
+import { plausibleTwilio, signedTwilioCases, sweepTwilio } from './signed-twilio-cases.js';
 import { xmlRoot } from './xml-well-formed.js';
 
 /** What a callback answers when it takes a request: the provider's own document, or nothing. */
@@ -18,6 +18,8 @@ export interface CallbackSpec {
   cases: fc.Arbitrary<Case>;
   /** An ordinary request, correctly signed, that the route takes (2xx). */
   plausible(): Case;
+  /** Ordinary requests with one field at a time set to each of SWEEP_WORDS: every lookup of a provider's word, deterministically. */
+  sweep(): Case[];
 }
 
 const TWIML_PATHS = ['/webhooks/twilio/sms', '/webhooks/twilio/sms-status', '/webhooks/twilio/voice', '/webhooks/twilio/voice/gather'];
@@ -25,11 +27,17 @@ const TWIML_PATHS = ['/webhooks/twilio/sms', '/webhooks/twilio/sms-status', '/we
 /** The signed cases of a provider callback path; null for a path no provider signer knows (a new callback to cover). */
 export function callbackSpec(known: CallbackKnown, path: string): CallbackSpec | null {
   if (path.startsWith('/webhooks/twilio/')) {
-    return { provider: 'twilio', protocol: TWIML_PATHS.includes(path) ? 'twiml' : 'empty', cases: signedTwilioCases(known, path), plausible: () => plausibleTwilio(known, path) };
+    return {
+      provider: 'twilio',
+      protocol: TWIML_PATHS.includes(path) ? 'twiml' : 'empty',
+      cases: signedTwilioCases(known, path),
+      plausible: () => plausibleTwilio(known, path),
+      sweep: () => sweepTwilio(known, path),
+    };
   }
-  if (path === '/webhooks/sinch/voice') return { provider: 'sinch', protocol: 'svaml', cases: signedSinchVoiceCases(known), plausible: () => plausibleSinchVoice(known) };
-  if (path === '/webhooks/sinch/sms') return { provider: 'sinch', protocol: 'empty', cases: signedSinchSmsCases(known), plausible: () => plausibleSinchSms(known) };
-  if (path === '/webhooks/stripe') return { provider: 'stripe', protocol: 'stripe', cases: signedStripeCases(known), plausible: plausibleStripe };
+  if (path === '/webhooks/sinch/voice') return { provider: 'sinch', protocol: 'svaml', cases: signedSinchVoiceCases(known), plausible: () => plausibleSinchVoice(known), sweep: () => sweepSinchVoice(known) };
+  if (path === '/webhooks/sinch/sms') return { provider: 'sinch', protocol: 'empty', cases: signedSinchSmsCases(known), plausible: () => plausibleSinchSms(known), sweep: () => sweepSinchSms(known) };
+  if (path === '/webhooks/stripe') return { provider: 'stripe', protocol: 'stripe', cases: signedStripeCases(known), plausible: plausibleStripe, sweep: () => sweepStripe(known) };
   return null;
 }
 

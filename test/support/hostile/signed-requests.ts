@@ -67,6 +67,8 @@ export const usNumber = fc.integer({ min: 2_000_000, max: 9_999_999 }).map((n) =
 
 /** Words an object literal lookup answers for without holding them. */
 export const PROTOTYPE_WORDS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'];
+/** One of each kind a lookup returns: Object.prototype itself, a constructor function, an inherited method. */
+export const SWEEP_WORDS = ['__proto__', 'constructor', 'toString'];
 
 /** An enumerated word the provider sends, one an object literal lookup mistakes for a member of its own, or a hostile value. */
 export const words = (plausible: string[], hostile: fc.Arbitrary<unknown> = hostileString, odds = 4): fc.Arbitrary<unknown> =>
@@ -88,4 +90,28 @@ export function someFields(fields: Record<string, fc.Arbitrary<unknown>>, maxDro
     for (const name of dropped) delete kept[name];
     return kept;
   });
+}
+
+/**
+ * Copies of a JSON template with one leaf at a time (objects and the first array item, a few levels
+ * deep) replaced by each of SWEEP_WORDS.
+ */
+export function prototypeSweep(template: unknown): unknown[] {
+  const out: unknown[] = [];
+  const walk = (node: unknown, path: Array<string | number>, depth: number) => {
+    if (node !== null && typeof node === 'object' && depth < 4) {
+      const entries: Array<[string | number, unknown]> = Array.isArray(node) ? (node.length ? [[0, node[0]]] : []) : Object.entries(node);
+      for (const [k, v] of entries) walk(v, [...path, k], depth + 1);
+      return;
+    }
+    for (const word of SWEEP_WORDS) {
+      const copy = structuredClone(template) as any;
+      let at = copy;
+      for (const k of path.slice(0, -1)) at = at[k];
+      at[path.at(-1)!] = word;
+      out.push(copy);
+    }
+  };
+  walk(template, [], 0);
+  return out;
 }

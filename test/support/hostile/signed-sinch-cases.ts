@@ -3,7 +3,7 @@ import { json, keyArb, type Case, type KeyKind } from './case.js';
 import type { CallbackKnown } from './callback-world.js';
 import { hostileJson, hostileString } from './hostile-values.js';
 import { MALFORMED_JSON, withMember } from './json-cases.js';
-import { bigString, hexString, orHostileJson as orHostileJsonAt, PROTOTYPE_WORDS, signedSinchSms, signedSinchVoice, someFields, strangeKey, usNumber, words } from './signed-requests.js';
+import { bigString, hexString, orHostileJson as orHostileJsonAt, PROTOTYPE_WORDS, prototypeSweep, signedSinchSms, signedSinchVoice, someFields, strangeKey, usNumber, words } from './signed-requests.js';
 
 /**
  * Sinch's JSON callbacks, validly signed: Voice events (ICE, ACE, PIE, DiCE, Notify; Application
@@ -112,18 +112,50 @@ export function signedSinchSmsCases(known: CallbackKnown): fc.Arbitrary<Case> {
   return fc.tuple(jsonBodies(smsFields(known)), keyArb).map(([[why, payload, type], key]) => signedSinchSms(why, key, payload, type));
 }
 
+const ice = (known: CallbackKnown, callid: string) => ({
+  event: 'ice',
+  callid,
+  callResourceUrl: `https://calling-use1.api.sinch.com/calling/v1/calls/id/${callid}`,
+  timestamp: new Date().toISOString(),
+  version: 1,
+  custom: '',
+  cli: '+15550001234',
+  to: { type: 'did', endpoint: known.sinchNumber },
+  domain: 'pstn',
+  applicationKey: known.sinchAppKey,
+});
+
 /** An ICE to our Sinch number, as Sinch sends it. */
 export function plausibleSinchVoice(known: CallbackKnown, key: KeyKind = 'none'): Case {
-  const callid = 'c'.repeat(32);
-  return signedSinchVoice(
-    known,
-    'plausible',
-    key,
-    json({ event: 'ice', callid, callResourceUrl: `https://calling-use1.api.sinch.com/calling/v1/calls/id/${callid}`, timestamp: new Date().toISOString(), version: 1, custom: '', cli: '+15550001234', to: { type: 'did', endpoint: known.sinchNumber }, domain: 'pstn', applicationKey: known.sinchAppKey }),
-  );
+  return signedSinchVoice(known, 'plausible', key, json(ice(known, 'c'.repeat(32))));
 }
+
+/** Each event on the live call (and an ICE), one field at a time set to each of SWEEP_WORDS. */
+export function sweepSinchVoice(known: CallbackKnown): Case[] {
+  const on = { callid: known.sinchCallId, timestamp: new Date().toISOString(), version: 1, applicationKey: known.sinchAppKey };
+  const events = [
+    ice(known, 'e'.repeat(32)),
+    { event: 'ace', ...on, custom: known.ourCallIds[1] ?? '', amd: { status: 'human', reason: 'n/a', duration: 2 } },
+    { event: 'pie', ...on, menuResult: { menuId: 'main', type: 'sequence', value: 'hello', inputMethod: 'voice' } },
+    { event: 'notify', ...on, type: 'amd', custom: '', destination: 's3://bucket/a.mp3', amd: { status: 'machine' } },
+    { event: 'dice', ...on, custom: '', reason: 'CALLERHANGUP', result: 'ANSWERED', duration: 16, from: '+15550001234', to: { type: 'number', endpoint: known.sinchNumber }, debit: { currencyId: 'USD', amount: 0.17 } },
+  ];
+  return events.flatMap((e) => prototypeSweep(e).map((v) => signedSinchVoice(known, `${e.event}, one field a prototype word`, 'none', json(v))));
+}
+
+const report = (known: CallbackKnown) => ({ type: 'recipient_delivery_report_sms', batch_id: known.sinchBatchId, recipient: '15550001234', code: 0, status: 'Dispatched', at: new Date().toISOString(), client_reference: known.smsIds[1] });
 
 /** A delivery report for the text we sent through Sinch. */
 export function plausibleSinchSms(known: CallbackKnown): Case {
-  return signedSinchSms('plausible', 'none', json({ type: 'recipient_delivery_report_sms', batch_id: known.sinchBatchId, recipient: '15550001234', code: 0, status: 'Dispatched', at: new Date().toISOString(), client_reference: known.smsIds[1] }));
+  return signedSinchSms('plausible', 'none', json(report(known)));
+}
+
+/** An MO text and both kinds of delivery report, one field at a time set to each of SWEEP_WORDS. */
+export function sweepSinchSms(known: CallbackKnown): Case[] {
+  const events = [
+    { type: 'mo_text', id: 'F'.repeat(26), from: '15550001234', to: known.sinchNumber.slice(1), body: 'hello', received_at: new Date().toISOString(), operator_id: '310260' },
+    report(known),
+    { type: 'delivery_report_sms', batch_id: known.sinchBatchId, client_reference: known.smsIds[1], statuses: [{ code: 401, status: 'Dispatched', count: 1, recipients: ['15550001234'] }] },
+  ];
+  return events.flatMap((e) => prototypeSweep(e).map((v) => signedSinchSms(`${e.type}, one field a prototype word`, 'none', json(v))));
 }

@@ -5,7 +5,7 @@ import { json, keyArb, type Case } from './case.js';
 import type { CallbackKnown } from './callback-world.js';
 import { hostileJson } from './hostile-values.js';
 import { MALFORMED_JSON, withMember } from './json-cases.js';
-import { bigString, hexString, orHostileJson, PROTOTYPE_WORDS, signedStripe, someFields, strangeKey, words } from './signed-requests.js';
+import { bigString, hexString, orHostileJson, PROTOTYPE_WORDS, prototypeSweep, signedStripe, someFields, strangeKey, words } from './signed-requests.js';
 
 /**
  * Stripe events, validly signed: the types billing acts on and unknown ones, with hostile ids,
@@ -81,4 +81,21 @@ export function signedStripeCases(known: CallbackKnown): fc.Arbitrary<Case> {
 /** An event of a type billing does not act on: recorded, answered 200. */
 export function plausibleStripe(): Case {
   return signedStripe('plausible', 'none', json({ id: `evt_${'d'.repeat(24)}`, object: 'event', api_version: Stripe.API_VERSION, created: Math.floor(Date.now() / 1000), livemode: false, type: 'charge.succeeded', data: { object: { id: 'ch_1', object: 'charge' } } }));
+}
+
+/** Each event type billing acts on, about the known customer, one field at a time set to each of SWEEP_WORDS (the event id made unique). */
+export function sweepStripe(known: CallbackKnown): Case[] {
+  const created = Math.floor(Date.now() / 1000);
+  const subscription = { id: known.stripeSubscription, object: 'subscription', customer: known.stripeCustomer, status: 'active', cancel_at_period_end: false, metadata: { account_id: known.accountId, plan_id: 'pro' }, items: { object: 'list', data: [{ price: { id: PRICE.pro }, current_period_start: created, current_period_end: created + 86_400 }] } };
+  const objects: Record<string, unknown> = {
+    'checkout.session.completed': { id: 'cs_test_1', object: 'checkout.session', client_reference_id: known.accountId, customer: known.stripeCustomer, subscription: known.stripeSubscription, payment_status: 'paid', metadata: { plan_id: 'pro' } },
+    'customer.subscription.updated': subscription,
+    'invoice.payment_failed': { id: 'in_1', object: 'invoice', customer: known.stripeCustomer, parent: { subscription_details: { subscription: known.stripeSubscription } }, amount_due: 2900, currency: 'usd', attempt_count: 1, next_payment_attempt: created + 86_400 },
+  };
+  let n = 0;
+  return Object.entries(objects).flatMap(([type, object]) =>
+    prototypeSweep({ object: 'event', api_version: Stripe.API_VERSION, created, livemode: false, type, data: { object } }).map((v) =>
+      signedStripe(`${type}, one field a prototype word`, 'none', json({ id: `evt_sweep${Date.now().toString(36)}${(n++).toString(36)}`, ...(v as object) })),
+    ),
+  );
 }

@@ -4,7 +4,7 @@ import type { CallbackKnown } from './callback-world.js';
 import { hostileString } from './hostile-values.js';
 import { MALFORMED_JSON } from './json-cases.js';
 import { queryString } from './query-string.js';
-import { bigString, formBody, hexString, orHostile, signedTwilio, someFields, strangeKey, usNumber, words } from './signed-requests.js';
+import { bigString, formBody, hexString, orHostile, signedTwilio, someFields, strangeKey, SWEEP_WORDS, usNumber, words } from './signed-requests.js';
 
 /**
  * Twilio's form-encoded callbacks (SMS inbound, SMS status, voice), validly signed, with Twilio's
@@ -113,18 +113,31 @@ export function signedTwilioCases(known: CallbackKnown, path: string): fc.Arbitr
   );
 }
 
-/** An ordinary, correctly signed request each Twilio path accepts. */
-export function plausibleTwilio(known: CallbackKnown, path: string): Case {
+/** The query and fields of an ordinary request each Twilio path accepts. */
+function template(known: CallbackKnown, path: string): [query: string, fields: Record<string, string>] {
   const caller = '+15550001234';
   const voice = { CallSid: known.twilioCallSid, AccountSid: known.twilioAccountSid, From: caller, To: known.twilioNumber, Direction: 'inbound', ApiVersion: '2010-04-01' };
   const byPath: Record<string, [string, Record<string, string>]> = {
     '/webhooks/twilio/sms': ['', { MessageSid: `SM${'a'.repeat(32)}`, AccountSid: known.twilioAccountSid, From: caller, To: known.twilioNumber, Body: 'hello', NumMedia: '0' }],
-    '/webhooks/twilio/sms-status': [`?sms_id=${known.smsIds[0]}`, { MessageSid: known.twilioMessageSid, MessageStatus: 'sent', From: known.twilioNumber, To: caller, AccountSid: known.twilioAccountSid }],
+    '/webhooks/twilio/sms-status': [`?sms_id=${known.smsIds[0]}`, { MessageSid: known.twilioMessageSid, MessageStatus: 'sent', From: known.twilioNumber, To: caller, AccountSid: known.twilioAccountSid, ErrorCode: '0' }],
     '/webhooks/twilio/voice': ['', { ...voice, CallSid: `CA${'b'.repeat(32)}`, CallStatus: 'ringing' }],
-    '/webhooks/twilio/voice/gather': ['', { ...voice, CallStatus: 'in-progress', SpeechResult: 'hello there' }],
-    '/webhooks/twilio/voice/status': ['', { ...voice, CallStatus: 'in-progress' }],
+    '/webhooks/twilio/voice/gather': ['', { ...voice, CallStatus: 'in-progress', SpeechResult: 'hello there', DialCallStatus: 'completed' }],
+    '/webhooks/twilio/voice/status': ['', { ...voice, CallStatus: 'in-progress', AnsweredBy: 'human', CallDuration: '3' }],
     '/webhooks/twilio/voice/recording': ['', { ...voice, RecordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1', RecordingStatus: 'completed' }],
   };
-  const [query, fields] = byPath[path] ?? ['', voice];
+  return byPath[path] ?? ['', voice];
+}
+
+/** An ordinary, correctly signed request each Twilio path accepts. */
+export function plausibleTwilio(known: CallbackKnown, path: string): Case {
+  const [query, fields] = template(known, path);
   return signedTwilio(known, 'plausible', 'none', path + query, formBody(Object.entries(fields)));
+}
+
+/** The ordinary request with each field in turn set to each of SWEEP_WORDS. */
+export function sweepTwilio(known: CallbackKnown, path: string): Case[] {
+  const [query, fields] = template(known, path);
+  return Object.keys(fields).flatMap((name) =>
+    SWEEP_WORDS.map((word) => signedTwilio(known, `${name}=${word}`, 'none', path + query, formBody(Object.entries({ ...fields, [name]: word })))),
+  );
 }

@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { ownEntry } from '../../../core/own-entry.js';
 
 /** A sitemap may hold 50,000 URLs in 50 MB; we read fewer, from fewer files. */
 export const SITEMAP_MAX_BYTES = 10 * 1024 * 1024;
@@ -26,7 +27,7 @@ function decodeXmlText(text: string): string {
         const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
         return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
       }
-      return ENTITIES[name.toLowerCase()] ?? whole;
+      return ownEntry(ENTITIES, name.toLowerCase()) ?? whole;
     })
     .trim();
 }

@@ -1,3 +1,4 @@
+import { ownEntry } from '../../../core/own-entry.js';
 /** Human names for what file-type detects, for refusal reasons a creator can act on ("the file is …"). */
 const NAMES: Record<string, string> = {
   png: 'a PNG image',
@@ -47,5 +48,5 @@ const NAMES: Record<string, string> = {
 };
 
 export function describeFileType(ext: string, mime: string): string {
-  return NAMES[ext] ?? `of type ${ext.toUpperCase()} (${mime})`;
+  return ownEntry(NAMES, ext) ?? `of type ${ext.toUpperCase()} (${mime})`;
 }

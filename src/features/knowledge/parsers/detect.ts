@@ -4,6 +4,7 @@ import { describeFileType } from './describe-file-type.js';
 import { decodeText, looksBinary } from './text-decode.js';
 import { detectCsvDelimiter, looksLikeMarkdown, sniffHtml, sniffJson } from './sniff-text.js';
 import { isWordDocument, readZipDirectory } from './zip-directory.js';
+import { ownEntry } from '../../../core/own-entry.js';
 
 export const KNOWLEDGE_TYPES = ['pdf', 'docx', 'txt', 'md', 'html', 'csv', 'json'] as const;
 export type KnowledgeType = (typeof KNOWLEDGE_TYPES)[number];
@@ -50,10 +51,10 @@ interface Claim {
 
 function claimOf(filename?: string, declaredMime?: string): Claim | null {
   const extension = filename?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
-  const byName = extension ? TYPE_BY_EXTENSION[extension] : undefined;
+  const byName = extension ? ownEntry(TYPE_BY_EXTENSION, extension) : undefined;
   if (byName) return { type: byName, label: `named .${extension}` };
   const mime = declaredMime?.split(';')[0]?.trim().toLowerCase();
-  const byMime = mime ? (TYPE_BY_MIME[mime] ?? (mime.endsWith('+json') ? 'json' : undefined)) : undefined;
+  const byMime = mime ? (ownEntry(TYPE_BY_MIME, mime) ?? (mime.endsWith('+json') ? 'json' : undefined)) : undefined;
   return byMime ? { type: byMime, label: `declared as ${mime}` } : null;
 }
 

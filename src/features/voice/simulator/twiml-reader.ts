@@ -1,4 +1,5 @@
 import { DOMParser } from 'linkedom';
+import { ownEntry } from '../../../core/own-entry.js';
 
 export interface TwimlGather {
   /** As written in the document ('' when absent: Twilio then requests the document's own URL again). */
@@ -61,7 +62,7 @@ function emptyPlan(): TwimlPlan {
 function checkChildren(el: El, problems: string[]): void {
   // <Say> may hold SSML tags (<break>, <prosody>, ...), which Twilio reads as part of the speech.
   if (el.tagName === 'Say') return;
-  const allowed = CHILDREN[el.tagName] ?? [];
+  const allowed = ownEntry(CHILDREN, el.tagName) ?? [];
   for (const child of Array.from(el.children)) {
     const name = child.tagName;
     if (!allowed.includes(name)) {
