@@ -13,14 +13,18 @@ import type { NumberRow } from './numbers.js';
  * §2.3, §3.1, §6). Every check fails closed: no configured secret means no request is accepted.
  */
 
-/** Form fields as Twilio signs them: every field, repeated ones as arrays. */
+/**
+ * Form fields as Twilio signs them: every field, repeated ones as arrays. Collected in a Map, so a
+ * field named `constructor` or `__proto__` is a field like any other (an object would find
+ * Object.prototype's member, or change its own prototype), and made own properties at the end.
+ */
 export function parseForm(raw: string): Record<string, string | string[]> {
-  const params: Record<string, string | string[]> = {};
+  const params = new Map<string, string | string[]>();
   for (const [k, v] of new URLSearchParams(raw)) {
-    const had = params[k];
-    params[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
+    const had = params.get(k);
+    params.set(k, had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v]);
   }
-  return params;
+  return Object.fromEntries(params);
 }
 
 /**

@@ -1,7 +1,8 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { sinchAuthorization } from '../../../src/features/voice/sinch-callback-auth.js';
 import { signStripe, WEBHOOK_SECRET } from '../fake-stripe.js';
-import { PUBLIC_URL, sinchSmsSignatureHeaders, twilioSignature } from '../sms.js';
+import { PUBLIC_URL, sinchSmsSignatureHeaders } from '../sms.js';
 import type { Case, KeyKind } from './case.js';
 import type { CallbackKnown } from './callback-world.js';
 import { hostileJson, hostileString } from './hostile-values.js';
@@ -15,14 +16,16 @@ import { encodeQueryComponent } from './query-string.js';
 /** The bytes the server reads, as text: a string goes out as UTF-8 (a lone surrogate as U+FFFD). */
 const asReceived = (payload: string) => Buffer.from(payload, 'utf8').toString('utf8');
 
-/** Form fields as the server reads a body whatever its content type: every field, repeated ones as arrays. */
-export function formFields(payload: string): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
-  for (const [k, v] of new URLSearchParams(asReceived(payload))) {
-    const had = fields[k];
-    fields[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [had, v];
-  }
-  return fields;
+/**
+ * Twilio's signature (telephony.md §3.1) computed here from the body's pairs, not through an object
+ * of fields: the URL, then each field name in sorted order followed by each of its distinct values,
+ * sorted; HMAC-SHA1 with the auth token, base64. Field names such as `__proto__` are fields too.
+ */
+export function twilioFormSignature(token: string, url: string, payload: string): string {
+  const fields = new Map<string, Set<string>>();
+  for (const [k, v] of new URLSearchParams(asReceived(payload))) fields.set(k, (fields.get(k) ?? new Set()).add(v));
+  const data = [...fields.keys()].sort().reduce((acc, k) => acc + [...fields.get(k)!].sort().map((v) => k + v).join(''), url);
+  return createHmac('sha1', token).update(Buffer.from(data, 'utf-8')).digest('base64');
 }
 
 /** Pairs as a form body, every code point percent-encoded as WTF-8 (lone surrogates too: what a hostile sender can put on the wire). */
@@ -30,7 +33,7 @@ export const formBody = (pairs: Array<[string, string]>) => pairs.map(([k, v]) =
 
 /** A POST to `url` (path and query) signed with X-Twilio-Signature over PUBLIC_URL + url and the fields the body holds. */
 export function signedTwilio(known: CallbackKnown, why: string, key: KeyKind, url: string, payload: string, contentType = 'application/x-www-form-urlencoded'): Case {
-  const signature = twilioSignature(known.twilioToken, url, formFields(payload));
+  const signature = twilioFormSignature(known.twilioToken, `${PUBLIC_URL}${url}`, payload);
   return { why, key, method: 'POST', url, headers: { 'content-type': contentType, 'x-twilio-signature': signature }, payload };
 }
 
