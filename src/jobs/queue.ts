@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { DB } from '../db/schema.js';
 import { jobDuration, jobFailures } from '../core/observability/metrics.js';
 import { inSpan } from '../core/observability/tracing.js';
+import { tickPeriodSeconds } from './tick-period.js';
 
 export interface JobDefinition<T extends object = object> {
   name: string;
@@ -50,16 +51,18 @@ export interface QueueOptions {
 }
 
 /**
+ * pg-boss hands a cron tick to whichever worker takes its internal send-it job, and that job runs
+ * again when its worker dies or the database restarts before it completes (seconds later after a
+ * failure, JOB_EXPIRE_SECONDS later when its completion was lost): the tick's job would be made
+ * twice. Made as a singleton per period-long slot (pg-boss's unique index on name, singleton_on,
+ * singleton_key), the database keeps one job per slot, and each slot holds exactly one tick of the
+ * schedule (tickPeriodSeconds), so a tick runs once across the cluster however late the repeat.
+ */
+export const tickOptions = (cron: string) => ({ tz: 'UTC', singletonKey: 'tick', singletonSeconds: tickPeriodSeconds(cron) });
+
+/**
  * pg-boss on the shared pool. Every role can send; only `worker` and `all` run handlers and schedules.
  */
-/**
- * pg-boss hands a cron tick to whichever worker takes its internal send-it job, and that job is
- * retried when its worker dies or the database restarts before it completes: the tick's job would
- * then be made twice. A singleton per minute slot (pg-boss's unique index on name, singleton_on,
- * singleton_key) lets the database keep one, so a tick runs once across the cluster.
- */
-export const TICK_OPTIONS = { tz: 'UTC', singletonKey: 'tick', singletonSeconds: 60 } as const;
-
 export class PgBossQueue implements JobQueue {
   private readonly boss: PgBoss;
   private started = false;
@@ -87,6 +90,9 @@ export class PgBossQueue implements JobQueue {
       // Expired jobs are found by this sweep: run it often enough that a dead worker's job waits at
       // most about a quarter more than its expiry.
       maintenanceIntervalSeconds: Math.max(1, Math.min(120, Math.floor(options.expireSeconds / 4))),
+      // A completed job stays in the job table (where pg-boss's singleton index sees it) for a day, not
+      // 12 hours: a daily schedule's tick is a singleton for its whole day (tickOptions).
+      archiveCompletedAfterSeconds: 86_400,
     });
     this.boss.on('error', (err) => {
       if (!this.abandoned) this.log.error({ err }, 'job queue error');
@@ -105,7 +111,7 @@ export class PgBossQueue implements JobQueue {
           for (const job of jobs) await this.run(def, job.id, job.data);
         });
       }
-      if (def.cron) await this.boss.schedule(def.name, def.cron, {}, TICK_OPTIONS);
+      if (def.cron) await this.boss.schedule(def.name, def.cron, {}, tickOptions(def.cron));
     }
   }
 
