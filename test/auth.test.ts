@@ -699,6 +699,18 @@ describe('setAccountPassword', () => {
     expect(audit[0]).toMatchObject({ actor_type: 'system', object_id: accountId });
   });
 
+  it('leaves no working session from a login that checked the old password while the reset ran', async () => {
+    const survivors: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { email, password } = await h.signup();
+      // The reset's hashing and the login's check of the old password take about as long: the reset
+      // commits while the login is still checking, which is the moment a stolen password matters.
+      const [res] = await Promise.all([login(email, password, freshIp()), setAccountPassword(h.database.db, { email, password: `new phrase ${i} words` })]);
+      if (res.status === 200 && (await h.request('GET', '/get_bots', { bearer: res.body.token })).status === 200) survivors.push(email);
+    }
+    expect(survivors).toEqual([]);
+  });
+
   it('refuses a short password and an unknown email, changing nothing', async () => {
     const { email, password } = await h.signup();
     await expect(setAccountPassword(h.database.db, { email, password: 'short' })).rejects.toMatchObject({ type: 'invalid_request', param: 'password' });

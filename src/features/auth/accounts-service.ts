@@ -99,6 +99,10 @@ export async function login({ ctx, input }: { ctx: ServiceContext; input: LoginI
   for (const b of buckets) await refundRateLimit(ctx.db, b.name, LOGIN_WINDOW_SECONDS);
   const expiresAt = new Date(Date.now() + ctx.config.SESSION_TTL_MINUTES * 60_000);
   return ctx.db.transaction().execute(async (trx) => {
+    // The password checked must still be the account's: a reset (sinth set-password) that committed
+    // during the check ended the sessions before this one existed. The row lock orders the two.
+    const current = await trx.selectFrom('accounts').select('password_hash').where('id', '=', account.id).forShare().executeTakeFirst();
+    if (current?.password_hash !== account.password_hash) throw unauthenticated('The email or password is wrong.', 'invalid_credentials');
     const key = await issueKey(trx, { accountId: account.id, name: 'Dashboard session', kind: 'session', scope: 'admin', expiresAt });
     await writeAudit(trx, { ...ctx, accountId: account.id, actor: { type: 'session', id: key.keyId } }, { action: 'session.created', objectType: 'api_key', objectId: key.keyId });
     return { account_id: account.id, token: key.key, key_id: key.keyId, expires_at: expiresAt.toISOString() };
