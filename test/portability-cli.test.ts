@@ -62,6 +62,9 @@ describe('sinth export and sinth import', () => {
     const tooShort = await run(['set-password', '--email', email], env, 'short\n');
     expect(tooShort.code).toBe(1);
     expect(tooShort.stderr).toMatch(/password must be at least 8 characters/);
+    const flood = await run(['set-password', '--email', email], env, 'x'.repeat(5000));
+    expect(flood.code).toBe(2);
+    expect(flood.stderr).toMatch(/longer than 4096 bytes/);
     const unknown = await run(['set-password', '--email', uniqueEmail()], env, 'moved house safely\n');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No such account/);

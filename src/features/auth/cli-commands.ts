@@ -18,7 +18,12 @@ export async function runSetPassword(args: string[], config: Config, io: Io = pr
     return 2;
   }
   // One line: a trailing newline from echo or a file is not part of the password.
-  const password = (await readAll(stdin)).replace(/\r?\n$/, '');
+  const input = await readAtMost(stdin, MAX_INPUT_BYTES);
+  if (input === null) {
+    io.stderr.write(`sinth: the password on stdin is longer than ${MAX_INPUT_BYTES} bytes\n`);
+    return 2;
+  }
+  const password = input.replace(/\r?\n$/, '');
   return withCliDatabase(config, io, async (database) => {
     const { accountId, sessionsEnded } = await setAccountPassword(database.db, { email: values.email!, password });
     io.stdout.write(`password set for account ${accountId}; dashboard sessions ended: ${sessionsEnded}\n`);
@@ -26,8 +31,18 @@ export async function runSetPassword(args: string[], config: Config, io: Io = pr
   });
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+/** Far above any password (the schema allows 256 characters), far below what `< /dev/zero` would pour in. */
+const MAX_INPUT_BYTES = 4096;
+
+/** The stream's text, or null once it passes `limit` bytes (reading stops there). */
+async function readAtMost(stream: NodeJS.ReadableStream, limit: number): Promise<string | null> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.from(chunk as Buffer);
+    size += b.length;
+    if (size > limit) return null;
+    chunks.push(b);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,7 +1,7 @@
 import { hash } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import { invalid, notFound } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
+import { auditRow, SYSTEM_ACTOR } from '../../core/audit.js';
 import type { DB } from '../../db/schema.js';
 import { normalizeEmail } from './accounts-service.js';
 import { Password } from './schemas.js';
@@ -33,10 +33,8 @@ export async function setAccountPassword(db: Kysely<DB>, input: { email: string;
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     const sessionsEnded = Number(ended.numUpdatedRows);
-    await trx
-      .insertInto('audit_logs')
-      .values({ id: newId('log'), account_id: account.id, actor_type: 'system', actor_id: null, action: 'account.password_set', object_type: 'account', object_id: account.id, request_id: null, ip: null, details: JSON.stringify({ sessions_ended: sessionsEnded }) })
-      .execute();
+    const entry = { action: 'account.password_set', objectType: 'account', objectId: account.id, details: { sessions_ended: sessionsEnded } };
+    await trx.insertInto('audit_logs').values(auditRow(account.id, SYSTEM_ACTOR, entry)).execute();
     return { accountId: account.id, sessionsEnded };
   });
 }

@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Config } from '../../config.js';
+import { SYSTEM_ACTOR } from '../../core/audit.js';
 import { processIo, withCliDatabase, type Io } from '../../db/cli-database.js';
 import { ArchiveError } from './archive-format.js';
 import { exportAccountArchive } from './export-account.js';
@@ -17,7 +18,7 @@ export async function runExport(args: string[], config: Config, io: Io = process
   return withCliDatabase(config, io, async (database) => {
     const out = values.out ? createWriteStream(values.out, { mode: 0o600 }) : (io.stdout as NodeJS.WritableStream & import('node:stream').Writable);
     const summary = await exportAccountArchive(database.db, values.account!, out);
-    await recordExport(database.db, summary, { actorType: 'system', actorId: null });
+    await recordExport(database.db, summary, SYSTEM_ACTOR);
     const total = Object.values(summary.rows).reduce((a, b) => a + b, 0);
     io.stderr.write(`exported account ${summary.account_id}: ${total} rows${values.out ? ` to ${values.out}` : ''}\n`);
     return 0;

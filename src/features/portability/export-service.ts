@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { ServiceContext } from '../../core/context.js';
-import { newId } from '../../core/ids.js';
+import { auditRow, type AuditActor } from '../../core/audit.js';
 import { archiveFileName } from './archive-format.js';
 import { exportAccountArchive, type ExportSummary } from './export-account.js';
 
@@ -33,20 +33,7 @@ export async function exportAccountData({ ctx }: { ctx: ServiceContext }) {
 }
 
 /** The audit row of an export (who took the account's data, and how much of it). */
-export async function recordExport(db: Kysely<DB>, summary: ExportSummary, by: { actorType: string; actorId: string | null; requestId?: string | null; ip?: string | null }): Promise<void> {
-  await db
-    .insertInto('audit_logs')
-    .values({
-      id: newId('log'),
-      account_id: summary.account_id,
-      actor_type: by.actorType,
-      actor_id: by.actorId,
-      action: 'account.exported',
-      object_type: 'account',
-      object_id: summary.account_id,
-      request_id: by.requestId ?? null,
-      ip: by.ip ?? null,
-      details: JSON.stringify({ schema: summary.schema, rows: summary.rows }),
-    })
-    .execute();
+export async function recordExport(db: Kysely<DB>, summary: ExportSummary, by: AuditActor): Promise<void> {
+  const entry = { action: 'account.exported', objectType: 'account', objectId: summary.account_id, details: { schema: summary.schema, rows: summary.rows } };
+  await db.insertInto('audit_logs').values(auditRow(summary.account_id, by, entry)).execute();
 }

@@ -6,12 +6,12 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import type { DB } from '../../db/schema.js';
 import { issueKey } from '../../core/auth/keys.js';
-import { newId } from '../../core/ids.js';
 import { migrations } from '../../db/migrations/index.js';
 import { ARCHIVE_FORMAT, ARCHIVE_VERSION, ArchiveError, ArchiveHeader, ArchiveRow, ArchiveTrailer } from './archive-format.js';
 import { TABLES, type TableSpec } from './archive-tables.js';
 import { IdRemapper } from './id-remap.js';
 import { FIXUPS, type ImportNotes } from './import-fixups.js';
+import { auditRow, SYSTEM_ACTOR } from '../../core/audit.js';
 
 const BATCH_ROWS = 500;
 const BATCH_BYTES = 8 * 1024 * 1024;
@@ -124,10 +124,8 @@ async function importLines(opts: ImportOptions, lines: AsyncGenerator<string>): 
     if (!report.account_id) throw new ArchiveError('the archive holds no account');
 
     await rebuildTerms(trx, report.account_id);
-    await trx
-      .insertInto('audit_logs')
-      .values({ id: newId('log'), account_id: report.account_id, actor_type: 'system', actor_id: null, action: 'account.imported', object_type: 'account', object_id: report.account_id, details: JSON.stringify({ from_account_id: header.account_id, exported_at: header.exported_at, schema: header.schema, rows: report.rows }) })
-      .execute();
+    const details = { from_account_id: header.account_id, exported_at: header.exported_at, schema: header.schema, rows: report.rows };
+    await trx.insertInto('audit_logs').values(auditRow(report.account_id, SYSTEM_ACTOR, { action: 'account.imported', objectType: 'account', objectId: report.account_id, details })).execute();
   });
   return report;
 }
@@ -137,7 +135,7 @@ function parseHeader(line: string): ArchiveHeader {
   if (!value || typeof value !== 'object' || value.format !== ARCHIVE_FORMAT) throw new ArchiveError(`not a sinth account archive (its first line should say format "${ARCHIVE_FORMAT}")`);
   if (value.version !== ARCHIVE_VERSION) throw new ArchiveError(`archive version ${JSON.stringify(value.version)} is not supported: this server reads version ${ARCHIVE_VERSION}`);
   const header = parseWith(ArchiveHeader, value, 'the header');
-  if (!(header.schema in migrations)) throw new ArchiveError(`the archive comes from a server with a newer database schema (${header.schema}): upgrade this server first`);
+  if (!Object.hasOwn(migrations, header.schema)) throw new ArchiveError(`the archive comes from a server with a newer database schema (${header.schema}): upgrade this server first`);
   const unknown = header.tables.filter((t) => !TABLES.some((s) => s.name === t));
   if (unknown.length) throw new ArchiveError(`the archive has tables this server does not know: ${unknown.join(', ')}`);
   return header;
