@@ -60,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`--role ${values.role} needs DATABASE_URL: the embedded database serves one process, so run --role all\n`);
       return 2;
     }
+    // pg-boss 10 completes and fails jobs without awaiting it: with the database away for a moment
+    // that rejection would kill the process. The job stays active, expires, and is retried, so the
+    // right answer is to log it and carry on. Set before starting, which waits out an outage too.
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
     const server = await startServer(config, { role: values.role as 'api' | 'worker' | 'all', log });
     const stop = async (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -69,10 +73,6 @@ async function main(argv: string[]): Promise<number> {
       await server.close();
       process.exit(0);
     };
-    // pg-boss 10 completes and fails jobs without awaiting it: with the database away for a moment
-    // that rejection would kill the process. The job stays active, expires, and is retried, so the
-    // right answer is to log it and carry on.
-    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
     return -1; // keep running

@@ -38,7 +38,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
     // holding a request forever; the pool opens new connections by itself once the server is back.
     // A transaction left open by a connection the process lost track of (a restart halfway) would hold
     // its row locks forever: PostgreSQL ends such a session after a minute.
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000, idle_in_transaction_session_timeout: 60_000 });
+    // TCP keep-alive finds a connection whose server vanished without a word (a half-open line).
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000, idle_in_transaction_session_timeout: 60_000, keepAlive: true });
     pool.on('error', (err) => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
       opts.onIdleError?.(err);

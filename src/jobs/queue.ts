@@ -165,13 +165,14 @@ export class PgBossQueue implements JobQueue {
   }
 
   /**
-   * Gives up on a queue whose start failed (the database went away), before another is made. pg-boss
-   * cannot stop an instance whose own start failed (its stop() does nothing until a start
-   * completes), so the timers it may have set are cut off from the database and its errors silenced.
+   * Gives up on a queue whose start failed (the database went away), before another is made: what
+   * started is stopped (jobs already fetched are handed back, if the database lets us), then the
+   * instance is cut off from the database and its errors silenced, since pg-boss's stop() does
+   * nothing for an instance whose own start failed.
    */
   async abandon(): Promise<void> {
-    this.abandoned = true;
     await this.stop(false, 0).catch(() => undefined);
+    this.abandoned = true;
   }
 
   /**

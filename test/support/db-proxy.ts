@@ -21,6 +21,8 @@ export interface DbProxy {
 export async function startDbProxy(target: URL, opts: { cutWhen?: string; restoreAfterMs?: number } = {}): Promise<DbProxy> {
   const sockets = new Set<Socket>();
   let armed = opts.cutWhen !== undefined;
+  let closed = false;
+  let restoring: NodeJS.Timeout | undefined;
   let seen!: () => void;
   const cutSeen = new Promise<void>((r) => (seen = r));
   const server = createServer((client) => {
@@ -37,7 +39,7 @@ export async function startDbProxy(target: URL, opts: { cutWhen?: string; restor
         armed = false;
         void cut().then(() => {
           seen();
-          setTimeout(() => void restore(), opts.restoreAfterMs ?? 500);
+          restoring = setTimeout(() => void restore(), opts.restoreAfterMs ?? 500);
         });
       });
     }
@@ -52,7 +54,7 @@ export async function startDbProxy(target: URL, opts: { cutWhen?: string; restor
       server.close(() => r());
       for (const s of sockets) s.destroy();
     });
-  const restore = () => new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const restore = () => new Promise<void>((r) => (closed ? r() : server.listen(port, '127.0.0.1', r)));
   return {
     url: url.toString(),
     cut,
@@ -61,6 +63,8 @@ export async function startDbProxy(target: URL, opts: { cutWhen?: string; restor
     close: () =>
       new Promise<void>((r) => {
         armed = false;
+        closed = true;
+        clearTimeout(restoring);
         for (const s of sockets) s.destroy();
         if (server.listening) server.close(() => r());
         else r();

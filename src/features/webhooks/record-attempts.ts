@@ -60,10 +60,12 @@ export async function recordAttempts(deps: AppDeps, outcomes: Outcome[], random:
 
 /**
  * An endpoint with any success in the batch is healthy (failing_since cleared) and, if it had been
- * disabled, enabled again: a success reaches a disabled endpoint only through retry_webhook_delivery,
- * which is how an account shows it has mended its receiver. One with only failures is failing since
- * its first failure after a success. Only changed rows are written, plus enabled ones failing for
- * longer than WEBHOOK_DISABLE_AFTER_HOURS, which are then disabled.
+ * disabled, enabled again (audited): its receiver answers again, which an account shows through
+ * retry_webhook_delivery (or a delivery under way when it was disabled shows by succeeding). One
+ * with only failures is failing since its first failure after a success. Only changed rows are
+ * written, plus enabled ones failing for longer than WEBHOOK_DISABLE_AFTER_HOURS, which are then
+ * disabled. The rows are locked in id order first, so two batches at once neither deadlock nor both
+ * see the endpoint disabled.
  */
 async function updateEndpoints(deps: AppDeps, trx: Transaction<DB>, outcomes: Outcome[]): Promise<void> {
   const byWebhook = new Map<string, { ok: boolean; firstFailure: Date | null }>();
@@ -74,22 +76,22 @@ async function updateEndpoints(deps: AppDeps, trx: Transaction<DB>, outcomes: Ou
     byWebhook.set(delivery.webhook_id, e);
   }
   const ids = [...byWebhook.keys()].sort();
-  const succeeded = ids.filter((id) => byWebhook.get(id)!.ok);
-  const mended = succeeded.length ? await trx.selectFrom('webhooks').select(['id', 'account_id']).where('id', 'in', succeeded).where('enabled', '=', false).execute() : [];
-  const { rows } = await sql<{ id: string; account_id: string; url: string; enabled: boolean; failing_since: Date | null; ok: boolean; overdue: boolean }>`
+  const { rows } = await sql<{ id: string; account_id: string; url: string; enabled: boolean; failing_since: Date | null; ok: boolean; overdue: boolean; mended: boolean }>`
     update webhooks w
     set failing_since = case when v.ok then null else coalesce(w.failing_since, v.at) end,
       enabled = w.enabled or v.ok,
       disabled_at = case when v.ok then null else w.disabled_at end,
       disabled_reason = case when v.ok then null else w.disabled_reason end
-    from unnest(${ids}::text[], ${ids.map((id) => byWebhook.get(id)!.ok)}::boolean[], ${ids.map((id) => iso(byWebhook.get(id)!.firstFailure ?? new Date()))}::timestamptz[]) as v (id, ok, at)
-    where w.id = v.id
-      and (case when v.ok then w.failing_since is not null or not w.enabled else w.failing_since is null or (w.enabled and w.failing_since < now() - make_interval(hours => ${deps.config.WEBHOOK_DISABLE_AFTER_HOURS})) end)
+    from unnest(${ids}::text[], ${ids.map((id) => byWebhook.get(id)!.ok)}::boolean[], ${ids.map((id) => iso(byWebhook.get(id)!.firstFailure ?? new Date()))}::timestamptz[]) as v (id, ok, at),
+      (select id, enabled from webhooks where id = any(${ids}::text[]) order by id for update) old
+    where w.id = v.id and old.id = w.id
+      and (case when v.ok then w.failing_since is not null or not old.enabled else w.failing_since is null or (w.enabled and w.failing_since < now() - make_interval(hours => ${deps.config.WEBHOOK_DISABLE_AFTER_HOURS})) end)
     returning w.id, w.account_id, w.url, w.enabled, w.failing_since, v.ok,
-      (w.failing_since < now() - make_interval(hours => ${deps.config.WEBHOOK_DISABLE_AFTER_HOURS})) as overdue
+      (w.failing_since < now() - make_interval(hours => ${deps.config.WEBHOOK_DISABLE_AFTER_HOURS})) as overdue,
+      (v.ok and not old.enabled) as mended
   `.execute(trx);
   for (const w of rows) if (!w.ok && w.enabled && w.overdue && w.failing_since) await disableWebhook(deps, trx, w as typeof w & { failing_since: Date });
-  for (const w of mended) await writeAudit(trx, systemContext(deps, w.account_id), { action: 'webhook.enabled', objectType: 'webhook', objectId: w.id, details: { reason: 'a retried delivery succeeded' } });
+  for (const w of rows) if (w.mended) await writeAudit(trx, systemContext(deps, w.account_id), { action: 'webhook.enabled', objectType: 'webhook', objectId: w.id, details: { reason: 'a delivery to it succeeded' } });
 }
 
 /**
