@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBody } from '../src/core/net/read-body.js';
+import { csvRows } from '../src/features/knowledge/parsers/csv.js';
+import { jsonRows } from '../src/features/knowledge/parsers/json.js';
 import { parseSitemap } from '../src/features/knowledge/crawl/sitemap.js';
 import { describeFileType } from '../src/features/knowledge/parsers/describe-file-type.js';
 import { smsKeyword } from '../src/features/sms/keywords.js';
@@ -35,5 +37,17 @@ describe('lookups of outside words', () => {
 
   it('a sitemap entity named like a prototype member stays as written', () => {
     expect(parseSitemap('<urlset><url><loc>https://a.example/?q=&constructor;</loc></url></urlset>').locations).toEqual(['https://a.example/?q=&constructor;']);
+  });
+});
+
+describe('knowledge rows from files', () => {
+  it('keep a CSV column named __proto__ or constructor', () => {
+    expect(Object.entries(csvRows('constructor,name\nb,c\n')[0]!)).toEqual([['constructor', 'b'], ['name', 'c']]);
+    expect(Object.keys(csvRows('__proto__,name\na,c\n')[0]!)).toEqual(['__proto__', 'name']);
+  });
+
+  it('keep a JSON key named __proto__', () => {
+    const rows = jsonRows(JSON.parse('[{"__proto__": "kept", "name": "n"}]'));
+    expect(Object.keys(rows[0]!)).toEqual(['__proto__', 'name']);
   });
 });

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { CorruptFileError } from './errors.js';
-import { type Row } from './rows.js';
+import { newRow, type Row } from './rows.js';
 import { detectCsvDelimiter } from './sniff-text.js';
 
 /** Header names made usable as labels: blanks named by position, repeats numbered. */
@@ -39,7 +39,7 @@ export function csvRows(text: string, delimiter?: string): Row[] {
   return data
     .filter((cells) => cells.some((cell) => cell !== ''))
     .map((cells) => {
-      const row: Row = {};
+      const row = newRow();
       labels.forEach((label, i) => (row[label] = cells[i] ?? ''));
       for (let i = labels.length; i < cells.length; i++) row[`column ${i + 1}`] = cells[i] ?? '';
       return row;

@@ -1,4 +1,4 @@
-import { rowToPassage, rowsToMarkdown, type Row } from './rows.js';
+import { newRow, rowToPassage, rowsToMarkdown, type Row } from './rows.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -10,7 +10,7 @@ const cellOf = (value: unknown): string =>
   value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
 function flatRow(object: JsonObject): Row {
-  const row: Row = {};
+  const row = newRow();
   for (const [key, value] of Object.entries(object)) row[key] = cellOf(value);
   return row;
 }
@@ -49,7 +49,7 @@ export function jsonRows(value: unknown): Row[] {
   }
   if (isObject(value)) {
     const records = wrappedRecords(value);
-    return records ? records.map(flatRow) : [keyPaths(value, '', {})];
+    return records ? records.map(flatRow) : [keyPaths(value, '', newRow())];
   }
   return value === null || value === undefined ? [] : [{ value: cellOf(value) }];
 }
@@ -61,12 +61,12 @@ export function jsonRows(value: unknown): Row[] {
  */
 export function jsonToMarkdown(value: unknown): string {
   if (!isObject(value)) return rowsToMarkdown(jsonRows(value));
-  const scalars: Row = {};
+  const scalars = newRow();
   const sections: string[] = [];
   for (const [key, item] of Object.entries(value)) {
     if (isRecordArray(item)) sections.push(`## ${key}\n\n${rowsToMarkdown(item.map(flatRow))}`);
     else if (isObject(item) || (Array.isArray(item) && item.some((entry) => isObject(entry) || Array.isArray(entry)))) {
-      const lines = rowToPassage(keyPaths(item, key, {}));
+      const lines = rowToPassage(keyPaths(item, key, newRow()));
       if (lines) sections.push(`## ${key}\n\n${lines}`);
     } else keyPaths(item, key, scalars);
   }

@@ -1,6 +1,9 @@
 /** A table row as label → value, the shape CSV and JSON feeds share. */
 export type Row = Record<string, string>;
 
+/** An empty row with no prototype: a column named `__proto__` or `constructor` is a column like any other. */
+export const newRow = (): Row => Object.create(null) as Row;
+
 /**
  * One passage per row: "label: value" lines, empty values left out, and no blank line inside a
  * value, since a blank line is where the chunker may split.
