@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import { CallSimulator, type Transport } from '../../src/features/voice/simulator/call-simulator.js';
+import type { Role } from '../../src/jobs/queue.js';
 import { startHarness, type Harness } from './harness.js';
 import { startFakeOpenAi, type FakeOpenAi } from './fake-openai.js';
 import { startFakeTwilio, randomUsNumber, twilioEnv, type FakeTwilio } from './fake-twilio.js';
@@ -24,7 +25,7 @@ export interface VoiceWorld {
   close(): Promise<void>;
 }
 
-export async function startVoiceWorld(env: Record<string, string> = {}): Promise<VoiceWorld> {
+export async function startVoiceWorld(env: Record<string, string> = {}, opts: { role?: Role } = {}): Promise<VoiceWorld> {
   const llm = await startFakeOpenAi('llm-secret');
   const tw = await startFakeTwilio();
   const sinch = await startFakeSinchVoice();
@@ -36,7 +37,7 @@ export async function startVoiceWorld(env: Record<string, string> = {}): Promise
     SINCH_APPLICATION_SECRET: sinch.appSecret,
     SINCH_VOICE_BASE_URL: sinch.url,
     ...env,
-  });
+  }, opts);
   const transport: Transport = (r) => h.app.inject({ method: 'POST', url: r.path, headers: r.headers, payload: r.body }).then((res) => ({ status: res.statusCode, body: res.body, headers: res.headers }));
   return { h, llm, tw, sinch, transport, close: async () => {
     await h.close();

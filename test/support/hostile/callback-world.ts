@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '../../../src/core/ids.js';
-import type { Transport } from '../../../src/features/voice/simulator/call-simulator.js';
-import { modelEnv } from '../conversation.js';
-import { startFakeOpenAi } from '../fake-openai.js';
-import { startFakeSinchVoice } from '../fake-sinch-voice.js';
 import { PRICE, startFakeStripe, stripeEnv, writePlansFile, type FakeStripe } from '../fake-stripe.js';
-import { randomUsNumber, startFakeTwilio, twilioEnv } from '../fake-twilio.js';
-import { startHarness } from '../harness.js';
-import { PUBLIC_URL, SINCH_SECRET } from '../sms.js';
-import { caller, voiceBot, type VoiceWorld } from '../voice.js';
+import { randomUsNumber } from '../fake-twilio.js';
+import { SINCH_SECRET } from '../sms.js';
+import { caller, startVoiceWorld, voiceBot, type VoiceWorld } from '../voice.js';
 
 /**
  * A server every provider callback of which verifies (PUBLIC_URL, the platform Twilio account, Sinch
@@ -47,32 +42,16 @@ export interface CallbackWorld extends VoiceWorld {
 }
 
 export async function startCallbackWorld(): Promise<CallbackWorld> {
-  const [llm, tw, sinch, stripe] = await Promise.all([startFakeOpenAi('llm-secret'), startFakeTwilio(), startFakeSinchVoice(), startFakeStripe()]);
-  const h = await startHarness(
-    {
-      ...modelEnv(llm),
-      PUBLIC_URL,
-      ...twilioEnv(tw),
-      SINCH_APPLICATION_KEY: sinch.appKey,
-      SINCH_APPLICATION_SECRET: sinch.appSecret,
-      SINCH_VOICE_BASE_URL: sinch.url,
-      SINCH_SMS_WEBHOOK_SECRET: SINCH_SECRET,
-      ...stripeEnv(stripe, writePlansFile()),
-    },
-    { role: 'api' },
-  );
-  const transport: Transport = (r) => h.app.inject({ method: 'POST', url: r.path, headers: r.headers, payload: r.body }).then((res) => ({ status: res.statusCode, body: res.body, headers: res.headers }));
+  const stripe = await startFakeStripe();
+  const voice = await startVoiceWorld({ SINCH_SMS_WEBHOOK_SECRET: SINCH_SECRET, ...stripeEnv(stripe, writePlansFile()) }, { role: 'api' });
   const world: VoiceWorld = {
-    h,
-    llm,
-    tw,
-    sinch,
-    transport,
+    ...voice,
     close: async () => {
-      await h.close();
-      await Promise.all([llm.close(), tw.close(), sinch.close(), stripe.close()]);
+      await voice.close();
+      await stripe.close();
     },
   };
+  const { h, tw, sinch } = world;
 
   const twilioBot = await voiceBot(world, { provider: 'twilio' });
   const sinchBot = await voiceBot(world, { provider: 'sinch' });
