@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support/harness.js';
-import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
-import { botWithKey, modelEnv } from './support/conversation.js';
+import { describe, expect, it } from 'vitest';
+import type { Harness } from './support/harness.js';
+import type { FakeOpenAi } from './support/fake-openai.js';
+import { botWithKey, useModelHarness } from './support/conversation.js';
 
 // The inbox's read of one conversation: every author as stored (the fan-facing view shows an
 // operator's words as the bot's), with source, status and rating.
 
 let fake: FakeOpenAi;
 let h: Harness;
-beforeAll(async () => {
-  fake = await startFakeOpenAi('llm-secret');
-  h = await startHarness(modelEnv(fake));
-});
-afterAll(async () => {
-  await h.close();
-  await fake.close();
-});
+useModelHarness((harness, model) => ((h = harness), (fake = model)));
 
 describe('get_conversation_messages', () => {
   it('shows user, bot and operator messages as written, with the bot reply\'s source and rating, page by page', async () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support/harness.js';
-import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
-import { botWithKey, modelEnv } from './support/conversation.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Harness } from './support/harness.js';
+import type { FakeOpenAi } from './support/fake-openai.js';
+import { botWithKey, useModelHarness } from './support/conversation.js';
 import { systemContext } from '../src/core/context.js';
 import { converse } from '../src/engine/converse.js';
 
@@ -10,14 +10,7 @@ import { converse } from '../src/engine/converse.js';
 
 let fake: FakeOpenAi;
 let h: Harness;
-beforeAll(async () => {
-  fake = await startFakeOpenAi('llm-secret');
-  h = await startHarness(modelEnv(fake));
-});
-afterAll(async () => {
-  await h.close();
-  await fake.close();
-});
+useModelHarness((harness, model) => ((h = harness), (fake = model)));
 beforeEach(() => fake.reset());
 
 const setup = () => botWithKey(h, { name: 'Luna', prompt: 'You are Luna.' });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support/harness.js';
-import { startFakeOpenAi, type FakeOpenAi } from './support/fake-openai.js';
-import { botWithKey, modelEnv } from './support/conversation.js';
+import { describe, expect, it } from 'vitest';
+import type { Harness } from './support/harness.js';
+import type { FakeOpenAi } from './support/fake-openai.js';
+import { botWithKey, useModelHarness } from './support/conversation.js';
 import { expectError } from './support/assertions.js';
 import { until } from './support/sms.js';
 
@@ -10,14 +10,7 @@ import { until } from './support/sms.js';
 
 let fake: FakeOpenAi;
 let h: Harness;
-beforeAll(async () => {
-  fake = await startFakeOpenAi('llm-secret');
-  h = await startHarness(modelEnv(fake));
-});
-afterAll(async () => {
-  await h.close();
-  await fake.close();
-});
+useModelHarness((harness, model) => ((h = harness), (fake = model)));
 
 const SANDBOX = '+15005550006';
 const FAN = '+14155550199';
