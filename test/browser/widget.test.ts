@@ -250,6 +250,30 @@ describe.skipIf(!hasChromium)('chat widget: embed, stream, history, refusals, ag
     await ctx.close();
   });
 
+  it('a message sent while the history is still loading is posted after it and shown once', async () => {
+    const { botId, convKey } = await makeBot(w, { origins: [hostOrigin] });
+    const ctx = await w.context();
+    const page = await ctx.newPage();
+    // The history read is held until a message has been answered, or for a second: a widget that posts
+    // at once gets back a history that already holds its message.
+    let answered!: () => void;
+    const turnDone = new Promise<void>((resolve) => (answered = resolve));
+    page.on('requestfinished', (r) => r.method() === 'POST' && r.url().endsWith('/conversation_api') && answered());
+    await page.route(`${w.base}/get_conversation_external?**`, async (route) => {
+      await Promise.race([turnDone, new Promise((r) => setTimeout(r, 1000))]);
+      await route.continue();
+    });
+    await page.goto(await w.hostPage({ 'data-bot': botId, 'data-key': convKey }));
+    await page.getByRole('button', { name: /^Open chat/ }).click();
+    const box = page.getByRole('textbox', { name: 'Message' });
+    w.llm.next({ reply: 'Heard you.' });
+    await box.fill('early bird');
+    await box.press('Enter');
+    await page.getByRole('log').getByText('Heard you.').waitFor();
+    expect(await page.getByRole('log').getByText('early bird').count()).toBe(1);
+    await ctx.close();
+  });
+
   it('while a person has taken over, shows no bot reply but a note', async () => {
     const { key, botId, convKey } = await makeBot(w, { origins: [hostOrigin] });
     expect((await w.h.request('POST', '/toggle_bot_response', { key, body: { bot_id: botId, enabled: false } })).status).toBe(200);

@@ -71,6 +71,9 @@ export function startWidget(cfg: WidgetConfig): void {
   let busy = false;
   let pending: { text: string; key: string } | null = null;
   let greeting: HTMLElement | null = null;
+  // The history read under way: a message is posted only after it has come back, or the history
+  // could already hold that message and show it a second time.
+  let history: Promise<void> = Promise.resolve();
   const ageConfirmed = () => store.getItem(ageKey) === '1';
 
   const showAlert = (msg: string) => {
@@ -85,7 +88,7 @@ export function startWidget(cfg: WidgetConfig): void {
       started = true;
       if (s.error) showAlert(s.error);
       if (s.ageGate && !ageConfirmed()) showGate(s);
-      else void loadHistory(s);
+      else history = loadHistory(s);
     }
     (view.gate.hidden ? view.input : (view.gate.querySelector('button') ?? view.gate)).focus();
   };
@@ -108,7 +111,7 @@ export function startWidget(cfg: WidgetConfig): void {
     view.compose.hidden = false;
     view.log.hidden = false;
     view.input.focus();
-    void loadHistory(await loadSetup());
+    history = loadSetup().then(loadHistory);
   });
   view.leave.addEventListener('click', () => {
     view.gate.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'This chat is for adults only.' }));
@@ -155,6 +158,7 @@ export function startWidget(cfg: WidgetConfig): void {
       showAlert(message);
     };
     try {
+      await history;
       const body: Record<string, unknown> = { creator: cfg.bot, user_id: userId, message: text, stream: true };
       if (ageConfirmed()) body.age_confirmed = true;
       const r = await api.converse(body, pending.key);
