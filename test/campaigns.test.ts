@@ -6,6 +6,8 @@ import { addEndUsers, campaignSender, phoneNumbers as numbers, type UserSpec } f
 import { newId } from '../src/core/ids.js';
 import { setCampaignClock } from '../src/features/campaigns/clock.js';
 import { resumeCampaigns } from '../src/features/campaigns/jobs.js';
+import { sendKeyOf } from '../src/features/campaigns/lifecycle.js';
+import { GIVE_UP_AFTER_MS, LOST_SEND_MARGIN_SECONDS } from '../src/features/sms/reconcile-service.js';
 
 // Bulk campaigns end to end: the API, the server's own worker sending through the SMS send service to
 // a fake Twilio (a real HTTP server: every text counted where the provider would count it), skips,
@@ -289,5 +291,38 @@ describe('rate and cancel', () => {
     expect(again.body).toMatchObject({ status: 'canceled', canceled_at: after.canceled_at, counts: after.counts });
     const events = await h.deps.db.selectFrom('outbox_events').select('payload').where('account_id', '=', s.accountId).where('type', '=', 'campaign.finished').execute();
     expect(events.map((e) => (e.payload as any).data.status)).toEqual(['canceled']);
+  });
+});
+
+describe('a text a dead run left with no known outcome', () => {
+  it('is given up a day after it was made when the provider cannot be asked: failed, never sent, and the campaign completes', async () => {
+    const s = await sender();
+    const [phone] = numbers(1);
+    const [user] = await addUsers(s, [{ phone }]);
+    const res = await send(s.key, { bot_id: s.botId, audience: { all: true }, message: 'Doors open', schedule_at: new Date(Date.now() + 86_400_000).toISOString() });
+    const id: string = res.body.campaign_id;
+    // What a run killed between its claim and Twilio's answer leaves, a day and more ago: the recipient
+    // queued, its text `sending` with no provider id.
+    const made = new Date(Date.now() - GIVE_UP_AFTER_MS - 3_600_000);
+    const claimed = new Date(Date.now() - 2 * LOST_SEND_MARGIN_SECONDS * 1000);
+    const smsId = newId('sms');
+    await h.deps.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sms_messages')
+        .values({ id: smsId, account_id: s.accountId, bot_id: s.botId, end_user_id: user!.id, campaign_id: id, direction: 'outbound', from_number: s.from, to_number: phone!, body: 'Doors open', provider: 'twilio', status: 'sending', segments: 1, encoding: 'GSM-7', send_key: sendKeyOf(id, user!.id), created_at: made, updated_at: claimed })
+        .execute();
+      await trx.updateTable('campaign_recipients').set({ state: 'queued', sms_message_id: smsId }).where('campaign_id', '=', id).execute();
+      await trx.updateTable('campaigns').set({ status: 'sending', schedule_at: made, started_at: made }).where('id', '=', id).execute();
+    });
+    // Twilio cannot be asked: the lookup fails.
+    const lookups = () => fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/Messages.json')).length;
+    const before = lookups();
+    fake.failNext({ code: 20500, status: 500, message: 'Internal Server Error' });
+    await resumeCampaigns(h.deps);
+    const c = await finished(s.key, id);
+    expect(lookups() - before).toBe(1);
+    expect(c).toMatchObject({ status: 'completed', counts: { total: 1, sent: 0, sending: 0, failed: 1 } });
+    expect(textsFrom(s.from)).toHaveLength(0);
+    expect(await h.deps.db.selectFrom('sms_messages').select(['status', 'error_code']).where('id', '=', smsId).executeTakeFirst()).toEqual({ status: 'failed', error_code: 'outcome_unknown' });
   });
 });

@@ -15,7 +15,9 @@ import { applyStatus } from './status-service.js';
  * or may not have gone. Rather than guess (sending again risks a duplicate, never sending loses it),
  * the sweep asks the provider: a message it holds is recorded as the send would have recorded it
  * (campaign counts, delivery reports by the provider's id); none, and the row goes back to `queued`
- * with a new send job, so it is sent once.
+ * with a new send job, so it is sent once. A row the provider still cannot account for a day after it
+ * was made (the provider down that long, or the number moved to another provider) is given up:
+ * failed as `outcome_unknown`, never sent again, so a campaign waiting on it can complete.
  */
 
 export const SMS_RECONCILE_JOB = 'sms.reconcile';
@@ -27,6 +29,12 @@ export const SMS_RECONCILE_JOB = 'sms.reconcile';
  * between the process that claimed the row (updated_at from its clock) and the database's now().
  */
 export const LOST_SEND_MARGIN_SECONDS = 60;
+/** How long a lost send may stay unknown before it is given up (failed, not sent again). */
+export const GIVE_UP_AFTER_MS = 24 * 3600_000;
+const GIVEN_UP = {
+  errorCode: 'outcome_unknown',
+  errorMessage: 'The provider could not say whether it took this text; it is not sent again, to avoid sending it twice.',
+};
 /** Rows taken per batch; the lease below keeps them from other sweepers while the provider is asked. */
 const BATCH = 50;
 /** Batches per run at most: the cron comes back each minute for the rest. */
@@ -41,6 +49,8 @@ export interface ReconcileResult {
   requeued: number;
   /** The provider could not say: left for the next sweep. */
   unknown: number;
+  /** The provider could not say for a day: failed. */
+  given_up: number;
 }
 
 /** Rows with a lost outcome (of one campaign when given), old enough or not. */
@@ -60,13 +70,16 @@ export async function unsettledSms(db: Database, campaignId: string): Promise<nu
 
 /** One sweep: every row lost for longer than the margin (of one campaign when given), a batch at a time. */
 export async function reconcileSms(deps: AppDeps, opts: { campaignId?: string } = {}): Promise<ReconcileResult> {
-  const result: ReconcileResult = { found: 0, requeued: 0, unknown: 0 };
+  const result: ReconcileResult = { found: 0, requeued: 0, unknown: 0, given_up: 0 };
   for (let i = 0; i < MAX_BATCHES; i++) {
     const rows = await leaseBatch(deps, opts.campaignId);
-    for (const row of rows) result[await settle(deps, row)]++;
+    for (const row of rows) {
+      const outcome = await settle(deps, row);
+      result[outcome === 'unknown' && Date.now() - row.created_at.getTime() > GIVE_UP_AFTER_MS ? await giveUp(deps, row) : outcome]++;
+    }
     if (rows.length < BATCH) break;
   }
-  if (result.found || result.requeued) deps.log.info({ ...result, campaign_id: opts.campaignId ?? null }, 'lost sms sends settled with the provider');
+  if (result.found || result.requeued || result.given_up) deps.log.info({ ...result, campaign_id: opts.campaignId ?? null }, 'lost sms sends settled with the provider');
   return result;
 }
 
@@ -140,6 +153,14 @@ async function requeue(deps: AppDeps, row: SmsRow): Promise<keyof ReconcileResul
     await deps.jobs.send(SMS_SEND_JOB, { sms_id: row.id, allow_opted_out: allowOptedOut }, { trx });
     return 'requeued';
   });
+}
+
+/** Failed through the forward-only rule (message.failed, campaign counts), only as the sweep leased it. */
+async function giveUp(deps: AppDeps, row: SmsRow): Promise<keyof ReconcileResult> {
+  const failed = await applyStatus(systemContext(deps, row.account_id), { match: { id: row.id }, status: 'failed', ...GIVEN_UP, onlyIfLostSince: row.updated_at });
+  if (!failed) return 'unknown';
+  deps.log.warn({ sms_id: row.id, provider: row.provider, campaign_id: row.campaign_id }, 'lost sms send given up: its outcome stayed unknown');
+  return 'given_up';
 }
 
 /** Updates the row only as the sweep read it (still `sending`, no provider id, untouched since): another sweep or a late answer wins. */

@@ -24,6 +24,8 @@ export interface StatusChange {
   errorMessage?: string | null;
   /** Only while nothing was handed to a provider (a send refused at send time). */
   onlyIfQueued?: boolean;
+  /** Only while the row is as a reconcile sweep leased it: no provider id, untouched since this time. */
+  onlyIfLostSince?: Date;
 }
 
 type SmsRow = Selectable<SmsMessagesTable>;
@@ -52,6 +54,7 @@ export async function applyStatus(ctx: ServiceContext, change: StatusChange): Pr
       .where('status', 'not in', [...FINAL_STATUSES])
       .where(sql<boolean>`(case status when 'queued' then 0 when 'sending' then 1 when 'sent' then 2 else 3 end) < ${rank}`);
     if (change.onlyIfQueued) q = q.where('status', '=', 'queued');
+    if (change.onlyIfLostSince) q = q.where('provider_message_id', 'is', null).where('updated_at', '=', change.onlyIfLostSince);
     if (match.provider && match.providerMessageId) {
       const { provider, providerMessageId: pmid } = match;
       // By the provider's id, or by ours while the send's answer (with their id) is not recorded yet.
