@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, recordRequests, snapshot, startBrowserWorld, type BrowserWorld } from '../support/browser.js';
 import { makeWidgetBot } from '../support/widget.js';
@@ -254,15 +254,17 @@ describe.skipIf(!hasChromium)('chat widget: embed, stream, history, refusals, ag
     const { botId, convKey } = await makeBot(w, { origins: [hostOrigin] });
     const ctx = await w.context();
     const page = await ctx.newPage();
-    // The history read is held until a message has been answered, or for a second: a widget that posts
-    // at once gets back a history that already holds its message.
+    // The setup's policy read and the history read are held until a message has been answered, or for
+    // a second: a widget that posts before either is back gets a history already holding its message.
     let answered!: () => void;
     const turnDone = new Promise<void>((resolve) => (answered = resolve));
     page.on('requestfinished', (r) => r.method() === 'POST' && r.url().endsWith('/conversation_api') && answered());
-    await page.route(`${w.base}/get_conversation_external?**`, async (route) => {
+    const holdBack = async (route: Route) => {
       await Promise.race([turnDone, new Promise((r) => setTimeout(r, 1000))]);
       await route.continue();
-    });
+    };
+    await page.route(`${w.base}/get_policy?**`, holdBack);
+    await page.route(`${w.base}/get_conversation_external?**`, holdBack);
     await page.goto(await w.hostPage({ 'data-bot': botId, 'data-key': convKey }));
     await page.getByRole('button', { name: /^Open chat/ }).click();
     const box = page.getByRole('textbox', { name: 'Message' });

@@ -82,14 +82,17 @@ export function startWidget(cfg: WidgetConfig): void {
 
   const open = async () => {
     view.setOpen(true);
-    const s = await loadSetup();
-    if (view.panel.hidden) return;
     if (!started) {
       started = true;
-      if (s.error) showAlert(s.error);
-      if (s.ageGate && !ageConfirmed()) showGate(s);
-      else history = loadHistory(s);
+      // Set now, not once the setup is in: a message sent while it loads waits for the history too.
+      history = loadSetup().then((s) => {
+        if (s.error) showAlert(s.error);
+        if (s.ageGate && !ageConfirmed()) showGate(s);
+        else return loadHistory(s);
+      });
     }
+    await loadSetup();
+    if (view.panel.hidden) return;
     (view.gate.hidden ? view.input : (view.gate.querySelector('button') ?? view.gate)).focus();
   };
 
