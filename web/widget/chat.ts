@@ -71,8 +71,8 @@ export function startWidget(cfg: WidgetConfig): void {
   let busy = false;
   let pending: { text: string; key: string } | null = null;
   let greeting: HTMLElement | null = null;
-  // The history read under way: a message is posted only after it has come back, or the history
-  // could already hold that message and show it a second time.
+  // The first opening's setup and history reads: a message is posted only after they are back, or the
+  // history could already hold that message and show it a second time.
   let history: Promise<void> = Promise.resolve();
   const ageConfirmed = () => store.getItem(ageKey) === '1';
 
